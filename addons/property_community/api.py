@@ -566,7 +566,12 @@ def endpoint(rule, methods=('GET',), *, permission='profile', body=None,
                     session = authenticate(request, pool, permission)
                     request.api_session = session
                     request.web_user = session.user
-                if not raw:
+                if raw:
+                    if (request.content_length or 0) > max_body:
+                        raise error(413, 'too_large',
+                            'property_community.msg_api_body_too_large',
+                            max=max_body)
+                else:
                     kwargs['body'] = _read_json(request, body, max_body)
                 if query is not None:
                     kwargs['query'] = query.validate(
@@ -582,16 +587,12 @@ def endpoint(rule, methods=('GET',), *, permission='profile', body=None,
         @wraps(func)
         def guarded(request, pool, *args, **kwargs):
             try:
-                if raw and request.content_length is not None \
-                        and request.content_length > max_body:
-                    raise error(413, 'too_large',
-                        'property_community.msg_api_body_too_large',
-                        max=max_body)
                 return transactional(request, pool, *args, **kwargs)
             except APIError as e:
                 return e.response()
             except RateLimitException:
-                return APIError(429, 'rate_limited', gettext(
+                return APIError(429, 'rate_limited', _message(
+                        pool, request,
                         'property_community.msg_api_rate_limited'),
                     headers={'Retry-After': '60'}).response()
             except (UserError, UserWarning) as e:
@@ -599,8 +600,13 @@ def endpoint(rule, methods=('GET',), *, permission='profile', body=None,
             except backend.DatabaseOperationalError:
                 logger.info("database busy on %s", request.path,
                     exc_info=True)
-                return _busy()
+                return _busy(pool, request)
             except HTTPException as e:
+                if e.code == 413:
+                    return APIError(413, 'too_large', _message(
+                            pool, request,
+                            'property_community.msg_api_body_too_large',
+                            max=max_body)).response()
                 return APIError(e.code, 'http_error', e.description or '',
                     ).response()
 
@@ -614,16 +620,31 @@ def endpoint(rule, methods=('GET',), *, permission='profile', body=None,
                 return _busy()
 
         handler.__name__ = f'api_{func.__module__}_{func.__name__}'
+        if raw:
+            # trytond caps bodies of requests without a Tryton session at
+            # [request] max_size; a raw route reads up to its own max_body.
+            handler.max_request_size = max_body
         app.route(full_rule, methods=list(methods))(handler)
         func.openapi_rule = full_rule
         return func
     return decorator
 
 
-def _busy():
-    try:
-        message = gettext('property_community.msg_api_busy')
-    except Exception:
-        message = "The server is busy, retry shortly."
+def _message(pool, request, message_id, **variables):
+    "Translate message_id outside of the request's transaction"
+    with Transaction().start(pool.database_name, 0, readonly=True,
+            context={'language': _language(request)}):
+        return gettext(message_id, **variables)
+
+
+def _busy(pool=None, request=None):
+    message = "The server is busy. Please try again shortly."
+    if pool is not None:
+        try:
+            message = _message(pool, request,
+                'property_community.msg_api_busy')
+        except Exception:
+            # The database may be what is busy: keep the fallback text
+            pass
     return APIError(503, 'busy', message,
         headers={'Retry-After': '1'}).response()

@@ -272,7 +272,7 @@ class Occupancy(ModelSQL, ModelView):
     @classmethod
     def _get_origin(cls):
         "Models whose records can create an occupancy"
-        return []
+        return ['property.certification']
 
     @classmethod
     def get_origin(cls):

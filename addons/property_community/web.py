@@ -96,7 +96,12 @@ class User(metaclass=PoolMeta):
 
     def current_certification_summary(self):
         "The latest certification request of the account, for the API"
-        return None
+        # Imported here as the routes module may import this one
+        from .routes import serialize_certification
+        Certification = Pool().get('property.certification')
+        certification = Certification.get_current(self)
+        if certification:
+            return serialize_certification(certification)
 
     @classmethod
     def preprocess_values(cls, mode, values):
@@ -108,10 +113,11 @@ class User(metaclass=PoolMeta):
     @classmethod
     def sign_in_wechat(cls, appid, openid, unionid=None):
         "Return the account of the WeChat identity, creating a guest"
-        users = cls.search([
-                ('wechat_appid', '=', appid),
-                ('wechat_openid', '=', openid),
-                ], limit=1)
+        with Transaction().set_context(active_test=False):
+            users = cls.search([
+                    ('wechat_appid', '=', appid),
+                    ('wechat_openid', '=', openid),
+                    ], limit=1)
         if users:
             user, = users
             if not user.active:
@@ -130,21 +136,22 @@ class User(metaclass=PoolMeta):
     def bind_phone(self, phone):
         """Record the phone number WeChat verified for this account.
 
-        A technician account created by an administrator with this phone
-        and no WeChat identity yet is claimed by the WeChat identity: the
-        administrator decided who is a technician, WeChat proved the phone.
+        An account created or imported by an administrator (technician,
+        merchant or tenant) with this phone and no WeChat identity yet is
+        claimed by the WeChat identity: the administrator decided who the
+        person is, WeChat proved the phone.
         """
         pool = Pool()
         Session = pool.get('web.user.api_session')
         cls = self.__class__
-        technicians = cls.search([
+        claimable = cls.search([
                 ('phone', '=', phone),
-                ('front_role', '=', 'technician'),
+                ('front_role', 'in', ['technician', 'merchant', 'tenant']),
                 ('wechat_openid', '=', None),
                 ('id', '!=', self.id),
-                ], limit=1)
-        if technicians and self.front_role == 'guest':
-            technician, = technicians
+                ], order=[('id', 'ASC')], limit=1)
+        if claimable and self.front_role == 'guest':
+            account, = claimable
             identity = {
                 'wechat_appid': self.wechat_appid,
                 'wechat_openid': self.wechat_openid,
@@ -155,8 +162,8 @@ class User(metaclass=PoolMeta):
                     'wechat_appid': None, 'wechat_openid': None,
                     'wechat_unionid': None, 'active': False,
                     })
-            cls.write([technician], identity)
-            return technician
+            cls.write([account], identity)
+            return account
         self.phone = phone
         self.save()
         return self

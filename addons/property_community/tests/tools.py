@@ -3,6 +3,7 @@
 "Helpers reused by the tests of the property modules"
 from decimal import Decimal
 
+import trytond.config as config
 from trytond.pool import Pool
 
 
@@ -47,3 +48,28 @@ def sign_in(user, kind='dev'):
     Session = Pool().get('web.user.api_session')
     token, _ = Session.new(user, kind=kind)
     return token
+
+
+def override_config(values):
+    """Set {(section, option): value} in trytond's configuration
+
+    Return a function that restores the previous configuration.
+    """
+    previous = {}
+    for (section, option), value in values.items():
+        if not config.has_section(section):
+            config.add_section(section)
+        previous[section, option] = (
+            config.get(section, option)
+            if option in config.options(section) else None)
+        config.set(section, option, str(value))
+
+    def restore():
+        for (section, option), value in previous.items():
+            if value is not None:
+                config.set(section, option, value)
+            else:
+                # trytond.config has no public way to delete an option
+                config._config.remove_option(section, option)
+                config._cache_clear()
+    return restore

@@ -1,0 +1,9 @@
+// This file is part of the property platform.  The COPYRIGHT file at the top
+// level of this repository contains the full copyright notices and license terms.
+import { createSSRApp } from 'vue'
+import App from './App.vue'
+
+export function createApp() {
+  const app = createSSRApp(App)
+  return { app }
+}
