@@ -223,6 +223,30 @@ class Boolean(Field):
         return value
 
 
+class DateTime(String):
+    "An ISO 8601 date-time with its offset, returned as naive UTC"
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=40, **kwargs)
+
+    def _validate(self, value, name):
+        value = super()._validate(value, name)
+        try:
+            result = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise _invalid(name, 'msg_api_field_format')
+        if result.tzinfo is None:
+            # A local time would be read differently by each side
+            raise _invalid(name, 'msg_api_field_format')
+        return result.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    def schema(self):
+        schema = super().schema()
+        schema.pop('maxLength', None)
+        schema['format'] = 'date-time'
+        return schema
+
+
 class Enum(String):
     def __init__(self, values, **kwargs):
         super().__init__(max_length=max(len(v) for v in values), **kwargs)
@@ -556,6 +580,9 @@ def endpoint(rule, methods=('GET',), *, permission='profile', body=None,
             openapi.add(full_rule, method, operation)
 
         context = {'_check_access': False}
+        module_name = None
+        if func.__module__.startswith('trytond.modules.'):
+            module_name = func.__module__.split('.')[2]
 
         @wraps(func)
         def transactional(request, pool, *args, **kwargs):
@@ -566,6 +593,11 @@ def endpoint(rule, methods=('GET',), *, permission='profile', body=None,
                     session = authenticate(request, pool, permission)
                     request.api_session = session
                     request.web_user = session.user
+                # Every module's routes are registered on the one WSGI app:
+                # a database without the module does not have them.
+                if module_name and module_name not in pool._modules:
+                    raise error(404, 'not_found',
+                        'property_community.msg_api_not_found')
                 if raw:
                     if (request.content_length or 0) > max_body:
                         raise error(413, 'too_large',

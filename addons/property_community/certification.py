@@ -244,25 +244,11 @@ class Certification(Workflow, ModelSQL, ModelView):
                 WebUser.write(*accounts)
 
     def _find_or_create_party(self):
-        pool = Pool()
-        Party = pool.get('party.party')
-        ContactMechanism = pool.get('party.contact_mechanism')
+        Party = Pool().get('party.party')
         if self.web_user.party:
             return self.web_user.party
-        mechanisms = ContactMechanism.search([
-                ('type', 'in', ['mobile', 'phone']),
-                ['OR',
-                    ('value', '=', self.phone),
-                    ('value_compact', '=', self.phone),
-                    ],
-                ('party.active', '=', True),
-                ], order=[('party', 'ASC')], limit=1)
-        if mechanisms:
-            return mechanisms[0].party
-        party = Party(name=self.name, contact_mechanisms=[
-                ContactMechanism(type='mobile', value=self.phone)])
-        party.save()
-        return party
+        party = Party.find_by_phones([self.phone]).get(self.phone)
+        return party or Party.create_with_phone(self.name, self.phone)
 
     def _check_units_free(self, party, date):
         "Refuse units leased on date or later to another party"

@@ -10,7 +10,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .estate import PAYER_ROLES
-from .sheet import SheetMixin, languages, normalize_word
+from .sheet import BATCH, SheetMixin, languages, normalize_word, save, write
 
 # Words people type in Chinese sheets, accepted whatever the language of the
 # back-office user (the translated labels are accepted as well).
@@ -20,7 +20,6 @@ ROLE_WORDS = {
     '\u79df\u5ba2': 'tenant',
     '\u79df\u6237': 'tenant',
     }
-IN_MAX = 1000
 
 
 class AccountSheetMixin(SheetMixin):
@@ -32,7 +31,7 @@ class AccountSheetMixin(SheetMixin):
         "Return the active accounts with a role (not guests) by phone"
         User = Pool().get('web.user')
         accounts = {}
-        for sub_phones in grouped_slice(sorted(phones), IN_MAX):
+        for sub_phones in grouped_slice(sorted(phones), BATCH):
             for account in User.search([
                         ('phone', 'in', list(sub_phones)),
                         ('front_role', '!=', 'guest'),
@@ -81,7 +80,7 @@ class OccupancySheet(AccountSheetMixin, Model):
         Unit = Pool().get('property.unit')
         company = Transaction().context.get('company')
         units = {}
-        for sub_codes in grouped_slice(sorted(codes), IN_MAX):
+        for sub_codes in grouped_slice(sorted(codes), BATCH):
             domain = [('full_code', 'in', list(sub_codes))]
             if company:
                 domain.append(('building.estate.company', '=', company))
@@ -171,7 +170,7 @@ class OccupancySheet(AccountSheetMixin, Model):
             {v['phone'] for _, v in rows}, accounts)
         occupancies = {}
         for sub_units in grouped_slice(
-                list({v['unit'] for _, v in rows}), IN_MAX):
+                list({v['unit'] for _, v in rows}), BATCH):
             for occupancy in Occupancy.search([
                         ('unit', 'in', [u.id for u in sub_units]),
                         ('role', 'in', list(PAYER_ROLES)),
@@ -209,29 +208,15 @@ class OccupancySheet(AccountSheetMixin, Model):
     @classmethod
     def parties_by_phone(cls, phones, accounts):
         "Return the party of the account or the contact of each phone"
-        pool = Pool()
-        ContactMechanism = pool.get('party.contact_mechanism')
+        Party = Pool().get('party.party')
         parties = {}
         for phone in phones:
             for account in accounts.get(phone, []):
                 if account.party and account.front_role in PAYER_ROLES:
                     parties.setdefault(phone, account.party)
-        for sub_phones in grouped_slice(
-                sorted(set(phones) - set(parties)), IN_MAX):
-            sub_phones = list(sub_phones)
-            for mechanism in ContactMechanism.search([
-                        ('type', 'in', ['mobile', 'phone']),
-                        ['OR',
-                            ('value', 'in', sub_phones),
-                            ('value_compact', 'in', sub_phones),
-                            ('value_compact', 'in',
-                                ['+86' + p for p in sub_phones]),
-                            ],
-                        ('party.active', '=', True),
-                        ], order=[('party', 'ASC')]):
-                phone = mechanism.value_compact or mechanism.value
-                phone = phone.removeprefix('+86')
-                parties.setdefault(phone, mechanism.party)
+        for phone, party in Party.find_by_phones(
+                set(phones) - set(parties)).items():
+            parties.setdefault(phone, party)
         return parties
 
     @classmethod
@@ -247,7 +232,7 @@ class OccupancySheet(AccountSheetMixin, Model):
         new_parties = {phone: Party(name=v['name'], contact_mechanisms=[{
                         'type': 'mobile', 'value': phone}])
             for phone, v in people.items() if not v['party']}
-        Party.save(list(new_parties.values()))
+        save(Party, list(new_parties.values()))
 
         changed = set()
         new_accounts, to_write = [], []
@@ -270,9 +255,8 @@ class OccupancySheet(AccountSheetMixin, Model):
             if update:
                 to_write.extend([[account], update])
                 changed.add(phone)
-        User.save(new_accounts)
-        if to_write:
-            User.write(*to_write)
+        save(User, new_accounts)
+        write(User, to_write)
 
         outcomes, new_occupancies, to_write = [], [], []
         for number, values in rows:
@@ -290,9 +274,8 @@ class OccupancySheet(AccountSheetMixin, Model):
                 to_write.extend([[occupancy], update])
             outcomes.append('updated' if update or values['phone'] in changed
                 else 'unchanged')
-        if to_write:
-            Occupancy.write(*to_write)
-        Occupancy.save(new_occupancies)
+        write(Occupancy, to_write)
+        save(Occupancy, new_occupancies)
         return outcomes
 
     @classmethod
@@ -311,28 +294,30 @@ class OccupancySheet(AccountSheetMixin, Model):
             domain.append(('unit.building.estate', '=', int(estate)))
         occupancies = Occupancy.search(domain,
             order=[('unit.full_code', 'ASC'), ('start_date', 'ASC')])
-        accounts = {}
-        for sub_occupancies in grouped_slice(occupancies, IN_MAX):
+        labels = dict(Occupancy.fields_get(['role'])['role']['selection'])
+        rows = []
+        for sub_occupancies in grouped_slice(occupancies, BATCH):
+            sub_occupancies = Occupancy.browse(sub_occupancies)
+            accounts = {}
             for account in User.search([
                         ('party', 'in', [o.party.id for o in sub_occupancies]),
                         ('front_role', 'in', list(PAYER_ROLES)),
                         ], order=[('id', 'DESC')]):
                 accounts[account.party] = account
-        labels = dict(Occupancy.fields_get(['role'])['role']['selection'])
-        rows = []
-        for occupancy in occupancies:
-            party = occupancy.party
-            account = accounts.get(party)
-            phone = ((account.phone if account else None)
-                or cls._party_phone(party))
-            rows.append([
-                    (account.display_name if account else None) or party.name,
-                    phone,
-                    labels[occupancy.role],
-                    occupancy.unit.full_code,
-                    occupancy.start_date,
-                    occupancy.end_date,
-                    ])
+            for occupancy in sub_occupancies:
+                party = occupancy.party
+                account = accounts.get(party)
+                phone = ((account.phone if account else None)
+                    or cls._party_phone(party))
+                rows.append([
+                        (account.display_name if account else None)
+                        or party.name,
+                        phone,
+                        labels[occupancy.role],
+                        occupancy.unit.full_code,
+                        occupancy.start_date,
+                        occupancy.end_date,
+                        ])
         return rows
 
     @staticmethod
@@ -393,7 +378,7 @@ class TechnicianSheet(AccountSheetMixin, Model):
         User = Pool().get('web.user')
         technicians = {}
         with Transaction().set_context(active_test=False):
-            for sub_rows in grouped_slice(rows, IN_MAX):
+            for sub_rows in grouped_slice(rows, BATCH):
                 for account in User.search([
                             ('phone', 'in', [v['phone'] for _, v in sub_rows]),
                             ('front_role', '=', 'technician'),
@@ -417,9 +402,8 @@ class TechnicianSheet(AccountSheetMixin, Model):
             if update:
                 to_write.extend([[account], update])
             outcomes.append('updated' if update else 'unchanged')
-        User.save(new)
-        if to_write:
-            User.write(*to_write)
+        save(User, new)
+        write(User, to_write)
         return outcomes
 
     @classmethod
@@ -431,5 +415,8 @@ class TechnicianSheet(AccountSheetMixin, Model):
             technicians = User.search([
                     ('front_role', '=', 'technician'),
                     ], order=[('display_name', 'ASC'), ('id', 'ASC')])
-        return [[t.display_name, t.phone, yes if t.active else no]
-            for t in technicians]
+        rows = []
+        for sub_technicians in grouped_slice(technicians, BATCH):
+            rows.extend([t.display_name, t.phone, yes if t.active else no]
+                for t in User.browse(sub_technicians))
+        return rows

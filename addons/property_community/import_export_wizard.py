@@ -1,6 +1,6 @@
 # This file is part of the property platform.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license terms.
-from trytond.i18n import gettext
+from trytond.i18n import gettext, ngettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
@@ -79,24 +79,34 @@ class Import(Wizard):
             Button("Close", 'end', 'tryton-close', default=True),
             ])
 
+    def default_start(self, fields):
+        "Keep the file when going back to import it again"
+        defaults = {}
+        if getattr(self.start, 'kind', None):
+            defaults['kind'] = self.start.kind
+        if getattr(self.start, 'file', None):
+            defaults['file'] = self.start.__class__.file.cast(self.start.file)
+            defaults['filename'] = self.start.filename
+        return defaults
+
     def transition_import_(self):
         pool = Pool()
         Sheet = pool.get(SHEETS[self.start.kind])
         Error = pool.get('property.sheet.import.error')
         outcome = Sheet.import_file(
             self.start.file, skip_bad_rows=self.start.skip_bad_rows)
-        if outcome['imported'] or not outcome['errors']:
-            summary = gettext('property_community.msg_sheet_imported',
-                imported=outcome['imported'], created=outcome['created'],
-                updated=outcome['updated'], unchanged=outcome['unchanged'])
-            if outcome['errors']:
-                summary += '\n' + gettext(
-                    'property_community.msg_sheet_skipped',
-                    bad=outcome['bad'])
+        errors = outcome.pop('errors')
+        if outcome['imported'] or not errors:
+            summary = ngettext('property_community.msg_sheet_imported',
+                outcome['imported'], **outcome)
+            if errors:
+                summary += '\n' + ngettext(
+                    'property_community.msg_sheet_skipped', outcome['bad'],
+                    **outcome)
         else:
-            summary = gettext('property_community.msg_sheet_nothing_imported',
-                bad=outcome['bad'], rows=outcome['rows'])
-        errors = outcome['errors']
+            summary = ngettext(
+                'property_community.msg_sheet_nothing_imported',
+                outcome['bad'], **outcome)
         if len(errors) > MAX_ERRORS_SHOWN:
             summary += '\n' + gettext(
                 'property_community.msg_sheet_errors_truncated',

@@ -16,17 +16,22 @@ import zipfile
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from trytond.i18n import gettext
 from trytond.pool import Pool
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .exceptions import SheetError
 
 MAX_FILE_SIZE = 10 * 1024 * 1024
+MAX_UNZIPPED_SIZE = 100 * 1024 * 1024
 MAX_ROWS = 20000
 MAX_COLUMNS = 50
 MAX_NAME = 100
+# Records saved or searched at once; long lists of records are slow
+BATCH = 100
 PHONE = re.compile(r'1[3-9]\d{9}')
 DATE = re.compile(
     r'(\d{4})\s*[-/.\u5e74]\s*(\d{1,2})\s*[-/.\u6708]\s*(\d{1,2})\s*\u65e5?'
@@ -95,7 +100,16 @@ def _cell(value):
     return value
 
 
-def _read_xlsx(data):
+def _read_xlsx(data, max_size=MAX_UNZIPPED_SIZE):
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            size = sum(i.file_size for i in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _file_error('msg_sheet_unreadable')
+    # a small file may unzip to gigabytes
+    if size > max_size:
+        raise _file_error('msg_sheet_too_large_unzipped',
+            max=max_size // 2 ** 20)
     try:
         workbook = load_workbook(
             io.BytesIO(data), read_only=True, data_only=True)
@@ -172,7 +186,7 @@ def write_sheet(header, rows, format_='xlsx'):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()
     for i, name in enumerate(header):
-        sheet.column_dimensions[chr(ord('A') + i)].width = max(
+        sheet.column_dimensions[get_column_letter(i + 1)].width = max(
             12, len(name) + 4)
     sheet.freeze_panes = 'A2'
     cells = []
@@ -195,6 +209,18 @@ def write_sheet(header, rows, format_='xlsx'):
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
+
+
+def save(Model, records, size=BATCH):
+    "Save the records in batches: the ORM is slow on long lists"
+    for sub_records in grouped_slice(records, size):
+        Model.save(list(sub_records))
+
+
+def write(Model, args, size=BATCH):
+    "Write [records, values, ...] in batches"
+    for i in range(0, len(args), 2 * size):
+        Model.write(*args[i:i + 2 * size])
 
 
 def normalize_word(value):

@@ -282,6 +282,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b''
         request = FakeRequest(method, parts.path,
             dict(urllib.parse.parse_qsl(parts.query)), self.headers, body)
+        # the path and query exactly as sent (WeChat Pay signs them)
+        request.target = self.path
         state = self.server.state
         with state.lock:
             state.requests.append((method, parts.path))

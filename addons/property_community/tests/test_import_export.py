@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import zipfile
 
 from openpyxl import Workbook, load_workbook
 
@@ -40,6 +41,16 @@ def xlsx_file(rows, header=HEADER):
         sheet.append(row)
     output = io.BytesIO()
     workbook.save(output)
+    return output.getvalue()
+
+
+def zip_bomb():
+    "A small XLSX-looking file that unzips to more than 100 MB"
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, 'w', zipfile.ZIP_DEFLATED) as archive:
+        with archive.open('xl/sharedStrings.xml', 'w') as member:
+            for _ in range(101):
+                member.write(b'0' * 2 ** 20)
     return output.getvalue()
 
 
@@ -184,8 +195,8 @@ class ImportExportTestCase(CompanyTestMixin, ModuleTestCase):
 
             self.assertEqual(self.counts(), before)
             self.assertEqual(result['summary'],
-                "Nothing was imported: 1 of 3 rows have errors. "
-                "Correct them, or tick \"Skip Bad Rows\" to import "
+                "Nothing was imported: 1 of 3 rows has errors. "
+                "Correct it, or tick \"Skip Bad Rows\" to import "
                 "the other rows.")
             self.assertEqual(result['errors'], [{
                         'row': 4, 'column': "Phone", 'value': '1391234',
@@ -274,11 +285,23 @@ class ImportExportTestCase(CompanyTestMixin, ModuleTestCase):
                 ["Wang Wu", '13912345670', 'merchant', 'HX-B9-01',
                     self.start.isoformat(), ''],
                 ]
-            result = run_import(csv_file(rows), skip_bad_rows=True)
+            Import = pool.get('property.sheet.import', type='wizard')
+            session_id, _, _ = Import.create()
+            Import.execute(session_id, {
+                    'start': {'kind': 'occupancy', 'file': csv_file(rows)},
+                    }, 'import_')
+            self.assertEqual(Occupancy.search_count([]), 0)
+            # Back to the first page: the file is kept, skipping is asked
+            start = Import.execute(session_id, {}, 'start')['view']
+            self.assertEqual(start['defaults']['file'], csv_file(rows))
+            self.assertFalse(start['defaults']['skip_bad_rows'])
+            result = Import.execute(session_id, {
+                    'start': dict(start['defaults'], skip_bad_rows=True),
+                    }, 'import_')['view']['defaults']
 
             self.assertEqual(result['summary'],
                 "2 rows imported: 2 created, 0 updated, 0 unchanged.\n"
-                "1 bad rows were skipped: see the errors below.")
+                "1 bad row was skipped: see the errors below.")
             self.assertEqual(
                 [(e['row'], e['column'], e['value'])
                     for e in result['errors']],
@@ -458,6 +481,11 @@ class ImportExportTestCase(CompanyTestMixin, ModuleTestCase):
                         "missing: Name, Phone, Role, Unit, Start Date."),
                     (csv_file([]),
                         "The file has no rows to import."),
+                    (zip_bomb(),
+                        "The workbook holds too much data: at most 100 MB "
+                        "once unzipped."),
+                    (b'x' * (10 * 2 ** 20 + 1),
+                        "The file is too large: at most 10 MB."),
                     (csv_file([[]] * 2, header=HEADER + ["Phone"]),
                         "The column \"Phone\" appears twice in the first "
                         "row."),
@@ -503,7 +531,7 @@ class ImportExportTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(read_csv(data)[1][0], "'=1+1")
             self.assertEqual(read_xlsx(run_export())[1][0], "=1+1")
             self.assertEqual(run_import(data)['summary'],
-                "1 rows imported: 0 created, 0 updated, 1 unchanged.")
+                "1 row imported: 0 created, 0 updated, 1 unchanged.")
             account, = User.search([('phone', '=', '13912345678')])
             self.assertEqual(account.display_name, "=1+1")
 
@@ -513,6 +541,7 @@ class ImportExportTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         User = pool.get('res.user')
         ModelData = pool.get('ir.model.data')
+        Menu = pool.get('ir.ui.menu')
         Import = pool.get('property.sheet.import', type='wizard')
         Export = pool.get('property.sheet.export', type='wizard')
         group = ModelData.get_id(
@@ -525,12 +554,21 @@ class ImportExportTestCase(CompanyTestMixin, ModuleTestCase):
                     'login': 'verification_admin',
                     'groups': [('add', [group, admin_group])],
                     }])
+        menus = [ModelData.get_id('property_community', m)
+            for m in ['menu_sheet_import', 'menu_sheet_export']]
         for wizard in [Import, Export]:
             with Transaction().set_user(clerk.id):
                 with self.assertRaises(AccessError):
                     wizard.create()
             with Transaction().set_user(admin.id):
                 wizard.create()
+        with Transaction().set_user(clerk.id), \
+                Transaction().set_context(_check_access=True):
+            self.assertEqual(Menu.search([('id', 'in', menus)]), [])
+        with Transaction().set_user(admin.id), \
+                Transaction().set_context(_check_access=True):
+            self.assertEqual(
+                len(Menu.search([('id', 'in', menus)])), 2)
 
 
 del ModuleTestCase
