@@ -360,12 +360,23 @@ def pagination(max_limit=100, **extra):
             })
 
 
-def page(Model, domain, offset=0, limit=20, order=None, serialize=None):
-    "Search one page of Model and return the page envelope"
+def page(Model, domain, offset=0, limit=20, order=None, serialize=None,
+        describe=None):
+    """Search one page of Model and return the page envelope
+
+    serialize turns a record into its JSON; describe turns the list of ids
+    into the list of JSON items at once (e.g. with one query).
+    """
     records = Model.search(domain, offset=offset, limit=limit, order=order)
     total = Model.search_count(domain)
+    if describe:
+        items = describe([r.id for r in records])
+    elif serialize:
+        items = [serialize(r) for r in records]
+    else:
+        items = records
     return {
-        'items': [serialize(r) for r in records] if serialize else records,
+        'items': items,
         'total': total,
         'offset': offset,
         'limit': limit,
@@ -485,16 +496,17 @@ def _bearer(request):
 
 def authenticate(request, pool, permission):
     Session = pool.get('web.user.api_session')
+    User = pool.get('web.user')
     token = _bearer(request)
-    session = Session.get_session(token) if token else None
-    if not session:
+    found = Session.authenticate(token) if token else None
+    if not found:
         raise error(401, 'unauthenticated',
             'property_community.msg_api_unauthenticated')
-    user = session.user
-    if permission and user.front_role not in PERMISSIONS[permission]:
+    session_id, user_id, role = found
+    if permission and role not in PERMISSIONS[permission]:
         raise error(403, 'forbidden',
             'property_community.msg_api_forbidden')
-    return session
+    return Session(session_id), User(user_id)
 
 
 def _language(request):
@@ -590,9 +602,8 @@ def endpoint(rule, methods=('GET',), *, permission='profile', body=None,
             request.web_user = request.api_session = None
             with transaction.set_context(language=_language(request)):
                 if not public:
-                    session = authenticate(request, pool, permission)
-                    request.api_session = session
-                    request.web_user = session.user
+                    request.api_session, request.web_user = authenticate(
+                        request, pool, permission)
                 # Every module's routes are registered on the one WSGI app:
                 # a database without the module does not have them.
                 if module_name and module_name not in pool._modules:

@@ -1,14 +1,17 @@
 # This file is part of the property platform.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license terms.
 import datetime as dt
+from decimal import Decimal
 
 from sql.conditionals import Coalesce
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .exceptions import OccupancyValidationError, UnitValidationError
@@ -31,7 +34,7 @@ PAYER_ROLES = {'merchant', 'tenant'}
 
 class Estate(DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'property.estate'
-    name = fields.Char("Name", required=True, translate=True)
+    name = fields.Char("Name", required=True)
     code = fields.Char("Code", required=True)
     kind = fields.Selection([
             ('office_park', "Office Park"),
@@ -78,7 +81,7 @@ class Building(DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'property.building'
     estate = fields.Many2One(
         'property.estate', "Estate", required=True, ondelete='CASCADE')
-    name = fields.Char("Name", required=True, translate=True)
+    name = fields.Char("Name", required=True)
     code = fields.Char("Code", required=True)
     floors = fields.Integer("Floors",
         domain=[If(Eval('floors'), ('floors', '>', 0), ())])
@@ -173,6 +176,37 @@ class Unit(DeactivableMixin, ModelSQL, ModelView):
             ('full_code', operator, value),
             ('code', operator, value),
             ]
+
+    @classmethod
+    def describe(cls, ids):
+        "Return the API description of the units, in the order of ids"
+        pool = Pool()
+        Building = pool.get('property.building')
+        Estate = pool.get('property.estate')
+        unit, building, estate = (
+            cls.__table__(), Building.__table__(), Estate.__table__())
+        cursor = Transaction().connection.cursor()
+        described = {}
+        for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
+            cursor.execute(*unit
+                .join(building, condition=unit.building == building.id)
+                .join(estate, condition=building.estate == estate.id)
+                .select(unit.id, unit.full_code, unit.type, unit.floor,
+                    unit.area, estate.name, building.name,
+                    where=unit.id.in_(list(sub_ids))))
+            for id_, code, type_, floor, area, estate_name, building_name \
+                    in cursor:
+                described[id_] = {
+                    'id': id_,
+                    'code': code,
+                    'type': type_,
+                    'floor': floor,
+                    'area': (Decimal(str(area)).quantize(Decimal('0.01'))
+                        if area is not None else None),
+                    'estate': estate_name,
+                    'building': building_name,
+                    }
+        return [described[i] for i in ids if i in described]
 
     @property
     def leasable(self):
@@ -353,6 +387,20 @@ class Occupancy(ModelSQL, ModelView):
         units = Unit.browse({o.unit for o in occupancies})
         callback.append(lambda: Unit.update_state(Unit.browse(units)))
         return callback
+
+    @classmethod
+    def current_unit_ids(cls, party, date=None):
+        "Return the ids of the units the party occupies at date"
+        if date is None:
+            date = Pool().get('ir.date').today()
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(table.unit,
+                where=(table.party == int(party))
+                & (table.start_date <= date)
+                & (Coalesce(table.end_date, dt.date.max) >= date),
+                group_by=[table.unit], order_by=[table.unit]))
+        return [u for u, in cursor]
 
     @classmethod
     def end(cls, occupancies, date=None):

@@ -1,5 +1,6 @@
 # This file is part of the property platform.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license terms.
+from trytond import backend
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 
@@ -12,7 +13,8 @@ class Party(metaclass=PoolMeta):
         "Return the active party of each mainland mobile phone, if any"
         ContactMechanism = Pool().get('party.contact_mechanism')
         parties = {}
-        for sub_phones in grouped_slice(sorted(set(phones))):
+        for sub_phones in grouped_slice(
+                sorted(set(phones)), backend.MAX_QUERY_PARAMS):
             sub_phones = list(sub_phones)
             for mechanism in ContactMechanism.search([
                         ('type', 'in', ['mobile', 'phone']),

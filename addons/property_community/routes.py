@@ -43,21 +43,16 @@ def openapi_document(request, pool, body):
 
 
 def serialize_unit(unit):
-    return {
-        'id': unit.id,
-        'code': unit.full_code,
-        'type': unit.type,
-        'floor': unit.floor,
-        'area': unit.area,
-        'estate': unit.building.estate.name,
-        'building': unit.building.name,
-        }
+    "The API description of one unit (Unit.describe does many at once)"
+    return Pool().get('property.unit').describe([unit.id])[0]
 
 
 def serialize_me(user):
     pool = Pool()
     Unit = pool.get('property.unit')
+    Occupancy = pool.get('property.occupancy')
     modules = sorted(m for m in pool._modules if m.startswith('property_'))
+    unit_ids = Occupancy.current_unit_ids(user.party) if user.party else []
     return {
         'id': user.id,
         'name': user.display_name,
@@ -65,7 +60,7 @@ def serialize_me(user):
         'role': user.front_role,
         'capabilities': capabilities(user.front_role),
         'modules': modules,
-        'units': [serialize_unit(u) for u in Unit.browse(user.units)],
+        'units': Unit.describe(unit_ids),
         'certification': user.current_certification_summary(),
         }
 
@@ -262,7 +257,8 @@ def serialize_certification(certification):
         'name': certification.name,
         'phone': certification.phone,
         'role': certification.role,
-        'units': [serialize_unit(u) for u in certification.units],
+        'units': Pool().get('property.unit').describe(
+            [u.id for u in certification.units]),
         'reject_reason': certification.reject_reason,
         'submitted_at': certification.submitted_at,
         'decided_at': certification.decided_at,
@@ -317,7 +313,7 @@ def units(request, pool, body, query):
         domain.append(('building.estate', '=', query['estate']))
     return page(Unit, domain,
         offset=query.get('offset', 0), limit=query.get('limit', 20),
-        order=[('full_code', 'ASC'), ('id', 'ASC')], serialize=serialize_unit)
+        order=[('full_code', 'ASC'), ('id', 'ASC')], describe=Unit.describe)
 
 
 @endpoint('/uploads', methods=['POST'], tags=['certification'], raw=True,

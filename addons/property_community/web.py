@@ -85,14 +85,10 @@ class User(metaclass=PoolMeta):
             ]
 
     def get_units(self, name):
-        pool = Pool()
-        Occupancy = pool.get('property.occupancy')
+        Occupancy = Pool().get('property.occupancy')
         if not self.party:
             return []
-        return list({o.unit.id for o in Occupancy.search([
-                        ('party', '=', self.party.id),
-                        ('current', '=', True),
-                        ])})
+        return Occupancy.current_unit_ids(self.party)
 
     def current_certification_summary(self):
         "The latest certification request of the account, for the API"
@@ -241,6 +237,26 @@ class Session(ModelSQL, ModelView):
                 & (user.active == Literal(True))))
         row = cursor.fetchone()
         return cls(row[0]) if row else None
+
+    @classmethod
+    def authenticate(cls, token):
+        """Return the session id and its account's id and role, or None
+
+        One query: this runs before every authenticated API call.
+        """
+        if not token or len(token) > 128:
+            return None
+        table = cls.__table__()
+        user = Pool().get('web.user').__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.join(user,
+                condition=table.user == user.id).select(
+                table.id, user.id, user.front_role,
+                where=(table.token_hash == hash_token(token))
+                & (table.revoked == Literal(False))
+                & (table.expires_at > dt.datetime.now())
+                & (user.active == Literal(True))))
+        return cursor.fetchone()
 
     @classmethod
     def revoke(cls, sessions):
