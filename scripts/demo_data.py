@@ -467,7 +467,7 @@ class Loader:
         self.counts['accounts'] += len(values)
 
 
-def load(pool, database, units=2000, estates=2, accounts=24, seed='2024'):
+def load(pool, units=2000, estates=2, accounts=24, seed='2024'):
     "Load the demo data in the current transaction and return the counts"
     from trytond.transaction import Transaction
     words = json.loads(VOCABULARY.read_text(encoding='utf-8'))
@@ -499,7 +499,7 @@ def main(argv=None):
         pool.init()
     with Transaction().start(args.database, 0, context={
                 'language': LANGUAGE}):
-        counts = load(pool, args.database, units=args.units,
+        counts = load(pool, units=args.units,
             estates=args.estates, accounts=args.accounts, seed=args.seed)
     print("demo data: " + ", ".join(f"{v} {k}" for k, v in counts.items())
         + f" in {time.monotonic() - started:.1f} s", file=sys.stderr)

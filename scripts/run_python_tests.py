@@ -44,7 +44,11 @@ def main(result_path, targets):
             os.environ.get('TEST_VERBOSITY', 1))).run(suite)
     failed = len(result.failures) + len(result.errors) + len(
         result.unexpectedSuccesses)
-    passed = result.testsRun - failed - len(result.skipped)
+    # An error in setUpClass or tearDownClass is a failure but not a test run.
+    failed_runs = sum(1 for test, _ in result.failures + result.errors
+        if not isinstance(test, unittest.suite._ErrorHolder))
+    passed = (result.testsRun - failed_runs
+        - len(result.unexpectedSuccesses) - len(result.skipped))
     with open(result_path, 'w') as f:
         json.dump({'runner': 'python', 'passed': passed, 'failed': failed,
                 'skipped': len(result.skipped),
