@@ -98,6 +98,24 @@ class APITestCase(RouteTestCase):
             headers=headers, content_type='application/json')
         self.assertIn(response.status_code, {400, 413})
 
+    def test_busy_database(self):
+        "Test exhausted lock or serialization retries answer 503"
+        from unittest.mock import patch
+
+        from trytond import backend
+        client = self.client()
+        target = ('trytond.modules.property_community.web.Session'
+            '.authenticate')
+        with patch(target, side_effect=backend.DatabaseOperationalError):
+            for method in ['GET', 'PATCH']:
+                response = client.open(self.url('/me'), method=method,
+                    json={} if method == 'PATCH' else None,
+                    headers=self.auth('tenant'))
+                self.assertEqual(response.status_code, 503, method)
+                self.assertEqual(response.json['error']['code'], 'busy')
+                self.assertEqual(response.headers['Retry-After'], '1')
+                self.assertTrue(response.json['error']['message'])
+
     def test_openapi_matches_routes(self):
         "Test every API route is in the OpenAPI document and vice versa"
         from trytond.wsgi import app
