@@ -1,0 +1,195 @@
+# This file is part of the property platform.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license terms.
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from trytond.model import ModelView, fields
+from trytond.modules.property_community.sheet import write_sheet
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from .visit import mask_id_number, mask_phone, sees_personal_data
+
+
+class ExportStart(ModelView):
+    __name__ = 'property.visitor.export.start'
+    kind = fields.Selection([
+            ('visit', "Visits"),
+            ('passage', "Passage Log"),
+            ], "Export", required=True)
+    from_date = fields.Date("From Date", required=True)
+    to_date = fields.Date("To Date", required=True,
+        domain=[('to_date', '>=', Eval('from_date', None))])
+    estate = fields.Many2One('property.estate', "Estate",
+        help="Leave empty to export every estate.")
+
+    @classmethod
+    def default_kind(cls):
+        return 'visit'
+
+    @classmethod
+    def default_from_date(cls):
+        return Pool().get('ir.date').today() - dt.timedelta(days=30)
+
+    @classmethod
+    def default_to_date(cls):
+        return Pool().get('ir.date').today()
+
+
+class ExportResult(ModelView):
+    __name__ = 'property.visitor.export.result'
+    file = fields.Binary("File", filename='filename', readonly=True)
+    filename = fields.Char("File Name", readonly=True)
+
+
+class Export(Wizard):
+    "Export visits or the passage log to XLSX"
+    __name__ = 'property.visitor.export'
+    start = StateView('property.visitor.export.start',
+        'property_visitor.export_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Export", 'export', 'tryton-export', default=True),
+            ])
+    export = StateTransition()
+    result = StateView('property.visitor.export.result',
+        'property_visitor.export_result_view_form', [
+            Button("Close", 'end', 'tryton-close', default=True),
+            ])
+
+    def transition_export(self):
+        kind = self.start.kind
+        header, rows = getattr(self, f'_{kind}_sheet')(
+            self.start.from_date, self.start.to_date, self.start.estate)
+        self.result.file = write_sheet(header, rows, 'xlsx')
+        self.result.filename = (f'{kind}s-{self.start.from_date.isoformat()}'
+            f'-{self.start.to_date.isoformat()}.xlsx')
+        return 'result'
+
+    def default_result(self, fields):
+        file_ = self.result.file
+        cast = self.result.__class__.file.cast
+        self.result.file = None
+        return {
+            'file': cast(file_) if file_ else None,
+            'filename': self.result.filename,
+            }
+
+    @staticmethod
+    def _local(value):
+        "Format a naive UTC datetime in the timezone of the company"
+        pool = Pool()
+        Company = pool.get('company.company')
+        if value is None:
+            return None
+        company = Transaction().context.get('company')
+        timezone = Company(company).timezone if company else None
+        if timezone:
+            value = value.replace(tzinfo=dt.timezone.utc).astimezone(
+                ZoneInfo(timezone)).replace(tzinfo=None)
+        return value.strftime('%Y-%m-%d %H:%M')
+
+    @classmethod
+    def _period(cls, from_date, to_date):
+        "The naive UTC bounds of the dates in the company timezone"
+        pool = Pool()
+        Company = pool.get('company.company')
+        company = Transaction().context.get('company')
+        timezone = Company(company).timezone if company else None
+        start = dt.datetime.combine(from_date, dt.time())
+        end = dt.datetime.combine(to_date + dt.timedelta(days=1), dt.time())
+        if timezone:
+            zone = ZoneInfo(timezone)
+            start, end = [d.replace(tzinfo=zone).astimezone(
+                    dt.timezone.utc).replace(tzinfo=None)
+                for d in (start, end)]
+        return start, end
+
+    @staticmethod
+    def _account(user, full):
+        "The name of a mini-program account, whose phone may be its name"
+        if not user:
+            return None
+        if user.display_name or full:
+            return user.rec_name
+        return mask_phone(user.phone) or user.rec_name
+
+    @staticmethod
+    def _labels(Model, names):
+        definitions = Model.fields_get(names)
+        return [definitions[n]['string'] for n in names]
+
+    @staticmethod
+    def _selection(Model, name):
+        return dict(Model.fields_get([name])[name]['selection'])
+
+    def _visit_sheet(self, from_date, to_date, estate):
+        pool = Pool()
+        Visit = pool.get('property.visitor.visit')
+        start, end = self._period(from_date, to_date)
+        domain = [
+            ('valid_from', '<', end),
+            ('valid_to', '>=', start),
+            ]
+        if estate:
+            domain.append(('estate', '=', estate.id))
+        names = ['estate', 'unit', 'host', 'origin', 'visitor_name',
+            'visitor_phone', 'visitor_id_number', 'plate', 'purpose',
+            'valid_from', 'valid_to', 'state']
+        header = self._labels(Visit, names)
+        full = sees_personal_data()
+        origins = self._selection(Visit, 'origin')
+        states = self._selection(Visit, 'state')
+        rows = []
+        for visit in Visit.search(domain, order=[('valid_from', 'ASC')]):
+            phone, id_number = visit.visitor_phone, visit.visitor_id_number
+            if not full:
+                phone, id_number = mask_phone(phone), mask_id_number(
+                    id_number)
+            rows.append([
+                    visit.estate.rec_name,
+                    visit.unit.rec_name if visit.unit else None,
+                    self._account(visit.host, full),
+                    origins[visit.origin],
+                    visit.visitor_name,
+                    phone,
+                    id_number,
+                    visit.plate,
+                    visit.purpose,
+                    self._local(visit.valid_from),
+                    self._local(visit.valid_to),
+                    states[visit.state],
+                    ])
+        return header, rows
+
+    def _passage_sheet(self, from_date, to_date, estate):
+        pool = Pool()
+        Passage = pool.get('property.visitor.passage')
+        start, end = self._period(from_date, to_date)
+        domain = [
+            ('scanned_at', '>=', start),
+            ('scanned_at', '<', end),
+            ]
+        if estate:
+            domain.append(('estate', '=', estate.id))
+        names = ['scanned_at', 'estate', 'gate', 'kind', 'direction', 'mode',
+            'result', 'reason', 'pass_', 'host', 'technician', 'flagged']
+        header = self._labels(Passage, names)
+        full = sees_personal_data()
+        selections = {n: self._selection(Passage, n) for n in [
+                'kind', 'direction', 'mode', 'result', 'reason']}
+        rows = []
+        for passage in Passage.search(domain, order=[('scanned_at', 'ASC')]):
+            rows.append([
+                    self._local(passage.scanned_at),
+                    passage.estate.rec_name,
+                    passage.gate.rec_name if passage.gate else None,
+                    *(selections[n][getattr(passage, n)] for n in [
+                            'kind', 'direction', 'mode', 'result', 'reason']),
+                    passage.pass_.rec_name if passage.pass_ else None,
+                    self._account(passage.host, full),
+                    self._account(passage.technician, full),
+                    passage.flagged,
+                    ])
+        return header, rows

@@ -1,0 +1,16 @@
+# This file is part of the property platform.  The COPYRIGHT file at the top
+# level of this repository contains the full copyright notices and license terms.
+from trytond.pool import PoolMeta
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.extend([
+                ('property.visitor.visit|expire_visits',
+                    "Expire Visits, Passes and Card Batches"),
+                ('property.visitor.visit|purge', "Purge Visitor Data"),
+                ])
