@@ -18,7 +18,9 @@ from http import HTTPStatus
 
 from werkzeug.exceptions import HTTPException
 
+import trytond.config as config
 from trytond import backend
+from trytond.cache import Cache
 from trytond.exceptions import (
     RateLimitException, UserError, UserWarning)
 from trytond.i18n import gettext
@@ -509,6 +511,26 @@ def authenticate(request, pool, permission):
     return Session(session_id), User(user_id)
 
 
+_company_cache = Cache('property_community.api_company', context=False)
+
+
+def api_company(pool):
+    """The company whose date and time zone the API uses
+
+    The only company of the database, or [property] company when there are
+    several.
+    """
+    company_id = _company_cache.get(pool.database_name, -1)
+    if company_id == -1:
+        company_id = config.getint('property', 'company', default=None)
+        if company_id is None:
+            Company = pool.get('company.company')
+            companies = Company.search([], limit=2)
+            company_id = companies[0].id if len(companies) == 1 else None
+        _company_cache.set(pool.database_name, company_id)
+    return company_id
+
+
 def _language(request):
     accept = request.headers.get('Accept-Language', '')
     if accept[:2].lower() == 'en':
@@ -600,7 +622,8 @@ def endpoint(rule, methods=('GET',), *, permission='profile', body=None,
         def transactional(request, pool, *args, **kwargs):
             transaction = Transaction()
             request.web_user = request.api_session = None
-            with transaction.set_context(language=_language(request)):
+            with transaction.set_context(language=_language(request),
+                    company=api_company(pool)):
                 if not public:
                     request.api_session, request.web_user = authenticate(
                         request, pool, permission)
@@ -678,6 +701,60 @@ def _message(pool, request, message_id, **variables):
     with Transaction().start(pool.database_name, 0, readonly=True,
             context={'language': _language(request)}):
         return gettext(message_id, **variables)
+
+
+class APIMiddleware:
+    """WSGI concerns of the API that come before or after routing
+
+    - POST may carry X-HTTP-Method-Override: WeChat's wx.request has no
+      PATCH, so the mini-program sends POST with the header;
+    - an unknown route or method answers the JSON error shape, not HTML.
+    """
+    override_methods = {'PATCH', 'PUT', 'DELETE'}
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if '/api/v1/' not in environ.get('PATH_INFO', ''):
+            return self.wsgi_app(environ, start_response)
+        if environ.get('REQUEST_METHOD') == 'POST':
+            override = environ.get(
+                'HTTP_X_HTTP_METHOD_OVERRIDE', '').upper()
+            if override in self.override_methods:
+                environ['REQUEST_METHOD'] = override
+        replaced = []
+
+        def json_start_response(status, headers, exc_info=None):
+            code = int(status.split(' ', 1)[0])
+            content_type = dict(
+                (k.lower(), v) for k, v in headers).get('content-type', '')
+            if code in {404, 405} and 'json' not in content_type:
+                phrase = HTTPStatus(code).phrase
+                body = json.dumps({'error': {
+                            'code': phrase.lower().replace(' ', '_'),
+                            'message': phrase,
+                            'field': None,
+                            }}).encode('utf-8')
+                headers = [(k, v) for k, v in headers
+                    if k.lower() not in {'content-type', 'content-length'}]
+                headers += [
+                    ('Content-Type', 'application/json'),
+                    ('Content-Length', str(len(body))),
+                    ]
+                replaced.append(body)
+            return start_response(status, headers, exc_info)
+
+        result = self.wsgi_app(environ, json_start_response)
+        if replaced:
+            if hasattr(result, 'close'):
+                result.close()
+            return [replaced[0]]
+        return result
+
+
+if not isinstance(app.wsgi_app, APIMiddleware):
+    app.wsgi_app = APIMiddleware(app.wsgi_app)
 
 
 def _busy(pool=None, request=None):

@@ -75,6 +75,27 @@ class APITestCase(RouteTestCase):
             self.assertEqual(response.status_code, 422, body)
             self.assertEqual(response.json['error']['field'], field)
 
+    def test_method_override(self):
+        "Test POST with X-HTTP-Method-Override: PATCH updates the profile"
+        response = self.client().post(self.url('/me'), json={'name': "韩梅梅"},
+            headers={**self.auth('merchant'),
+                'X-HTTP-Method-Override': 'PATCH'})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json['name'], "韩梅梅")
+        response = self.client().post(self.url('/me'), json={'name': "x"},
+            headers=self.auth('merchant'))
+        self.assertEqual(response.status_code, 405)
+        self.assertEqual(
+            response.json['error']['code'], 'method_not_allowed')
+
+    def test_unknown_route(self):
+        "Test an unknown API route answers the JSON error shape"
+        response = self.client().get(self.url('/no/such/thing'))
+        # 405 when another application's route catches the path
+        self.assertIn(response.status_code, {404, 405})
+        self.assertIn(response.json['error']['code'],
+            {'not_found', 'method_not_allowed'})
+
     def test_malformed_bodies(self):
         "Test malformed JSON, wrong content type and huge bodies are 4xx"
         client = self.client()

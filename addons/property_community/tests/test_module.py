@@ -9,10 +9,11 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
 from ..exceptions import OccupancyValidationError
-from .tools import create_account, create_estate
+from .tools import ListViewTestMixin, create_account, create_estate
 
 
-class PropertyCommunityTestCase(CompanyTestMixin, ModuleTestCase):
+class PropertyCommunityTestCase(
+        ListViewTestMixin, CompanyTestMixin, ModuleTestCase):
     "Test Property Community module"
     module = 'property_community'
 

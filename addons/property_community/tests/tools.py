@@ -3,8 +3,11 @@
 "Helpers reused by the tests of the property modules"
 from decimal import Decimal
 
+from lxml import etree
+
 import trytond.config as config
 from trytond.pool import Pool
+from trytond.tests.test_tryton import with_transaction
 
 
 def create_estate(company, code='E1', buildings=1, units=4, name=None):
@@ -73,3 +76,30 @@ def override_config(values):
                 config._config.remove_option(section, option)
                 config._cache_clear()
     return restore
+
+
+class ListViewTestMixin:
+    "Checks of the list views that sao would only show at run time"
+
+    @with_transaction()
+    def test_list_view_datetime_widgets(self):
+        "Test list views show date-time fields with date and time widgets"
+        # sao has no list column for datetime and timestamp fields: like
+        # Tryton's own lists, they need widget="date" and widget="time"
+        pool = Pool()
+        View = pool.get('ir.ui.view')
+        missing = []
+        for view in View.search([
+                    ('module', '=', self.module),
+                    ('type', 'in', ['tree', None]),
+                    ]):
+            Model = pool.get(view.model)
+            tree = etree.fromstring(view.arch)
+            for element in tree.iter('field'):
+                field = Model._fields.get(element.get('name'))
+                if field is None or element.get('widget'):
+                    continue
+                if field._type in {'datetime', 'timestamp'}:
+                    missing.append(f"{view.name}.{element.get('name')}")
+        self.assertFalse(missing,
+            msg="these list fields need widget=\"date\" and widget=\"time\"")
