@@ -69,7 +69,15 @@ describe('home menu', () => {
     const repair = menu.find((entry) => entry.key === 'repair')
     expect(repair.description).toBe('抢单与维修')
     const visitor = menu.find((entry) => entry.key === 'visitor')
-    expect(visitor.description).toBe('申请来访')
+    expect(visitor.description).toBe('出入登记')
+  })
+
+  it('describes each entry by what the role does with it', () => {
+    const describe = (role, key) => menuFor(user(role))
+      .find((entry) => entry.key === key).description
+    expect(describe('merchant', 'visitor')).toBe('邀请访客')
+    expect(describe('guest', 'visitor')).toBe('申请来访')
+    expect(describe('tenant', 'repair')).toBe('报修与进度')
   })
 
   it('hides entries whose module is not installed', () => {

@@ -59,13 +59,18 @@ function watch(page, problems) {
   })
 }
 
+// node --test runs each test file in its own process: name the shots after it.
+const SUITE = path.basename(process.argv[1] || 'e2e').replace(/\.test\.mjs$/, '')
 let shot = 0
 export async function screenshot(page, name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true })
   shot += 1
-  const file = path.join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`)
-  // let uni's page transitions and toasts settle
+  const file = path.join(ARTIFACTS,
+    `${SUITE}-${String(shot).padStart(2, '0')}-${name}.png`)
+  // let uni's page transitions settle and its toasts go
   await page.waitForTimeout(300)
+  await page.locator('.uni-sample-toast, .uni-toast').first()
+    .waitFor({ state: 'hidden', timeout: 3000 }).catch(() => {})
   await page.screenshot({ path: file })
   return file
 }
@@ -146,6 +151,15 @@ export class Rpc {
     await this.call(`${wizard}.execute`,
       [session, { start: { reason } }, 'reject', context])
     await this.call(`${wizard}.delete`, [session, context])
+  }
+
+  // Units nobody occupies, which a certification may claim: [{id, code}]
+  async vacantUnits(count) {
+    const units = await this.model('property.unit', 'search_read',
+      [['state', '=', 'vacant'], ['type', 'in', ['office', 'shop', 'apartment']]],
+      0, count, [['full_code', 'ASC']], ['full_code'])
+    assert.equal(units.length, count, `${count} vacant units in the demo data`)
+    return units.map((unit) => ({ id: unit.id, code: unit.full_code }))
   }
 
   // The labels of the menu path that opens a model's list, as sao shows them.

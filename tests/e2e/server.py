@@ -54,10 +54,12 @@ def _program(name):
 
 class Server:
     def __init__(self, pg_uri, database, dev_login=True, workers=0,
-            extra_config=''):
+            extra_config='', gunicorn_config=None):
         self.pg_uri = pg_uri if pg_uri.endswith('/') else pg_uri + '/'
         self.database = database
         self.workers = workers
+        # a gunicorn configuration file (hooks), with workers only
+        self.gunicorn_config = gunicorn_config
         self.port = free_port()
         self.work = pathlib.Path(tempfile.mkdtemp(prefix='trytond-e2e-'))
         self.config = self.work / 'trytond.conf'
@@ -139,8 +141,10 @@ class Server:
         if self.workers:
             args = [_program('gunicorn'), '--workers', str(self.workers),
                 '--worker-class', 'sync', '--bind', f'127.0.0.1:{self.port}',
-                '--backlog', '2048', '--timeout', '60',
-                'trytond.application:app']
+                '--backlog', '2048', '--timeout', '60']
+            if self.gunicorn_config:
+                args += ['--config', str(self.gunicorn_config)]
+            args.append('trytond.application:app')
             env = self.env()
             env['TRYTOND_DATABASE_NAMES'] = self.database
         else:

@@ -50,6 +50,13 @@ export async function updateMe(changes) {
   return user
 }
 
+// The phone number from WeChat's getPhoneNumber button (mini-program only)
+export async function bindWechatPhone(code) {
+  const user = await api.post('/me/phone', { code })
+  saveUser(user)
+  return user
+}
+
 export function searchUnits({ q = '', offset = 0, limit = 20 } = {}) {
   return api.get('/units', { q: q.trim(), offset, limit })
 }

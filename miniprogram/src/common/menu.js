@@ -16,7 +16,7 @@ export const MENU = [
   },
   {
     key: 'visitor', title: '来访登记', module: 'property_visitor',
-    capabilities: ['visit.apply', 'visitor.invite', 'technician.passage'],
+    capabilities: ['visitor.invite', 'technician.passage', 'visit.apply'],
     color: '#00b578',
   },
   {
@@ -37,7 +37,7 @@ export const MENU = [
   },
 ]
 
-// What the entry is for, by the capability that grants it.
+// What the entry is for, by the first of its capabilities the account has.
 const DESCRIPTIONS = {
   'bill.pay': '查询并缴纳账单',
   'repair.submit': '报修与进度',
