@@ -6,7 +6,6 @@ from decimal import Decimal, InvalidOperation
 
 from trytond.i18n import gettext
 from trytond.model import Model
-from trytond.modules.property_community.import_export_wizard import SHEETS
 from trytond.modules.property_community.sheet import MAX_NAME, SheetMixin
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
@@ -244,5 +243,7 @@ class SheetImportStart(metaclass=PoolMeta):
         kind = ('meter_reading', "Meter Readings")
         if kind not in cls.kind.selection:
             cls.kind.selection.append(kind)
-        # the import wizard finds the model of each kind in this dict
-        SHEETS.setdefault('meter_reading', SHEET)
+
+    @classmethod
+    def sheets(cls):
+        return {**super().sheets(), 'meter_reading': SHEET}

@@ -37,13 +37,18 @@ class ImportStart(ModelView):
         return 'occupancy'
 
     @classmethod
+    def sheets(cls):
+        "The sheet model of each kind of import"
+        return dict(SHEETS)
+
+    @classmethod
     def default_skip_bad_rows(cls):
         return False
 
     @fields.depends('kind')
     def on_change_with_columns(self, name=None):
         if self.kind:
-            Sheet = Pool().get(SHEETS[self.kind])
+            Sheet = Pool().get(self.sheets()[self.kind])
             return ', '.join(Sheet.header())
 
 
@@ -91,7 +96,7 @@ class Import(Wizard):
 
     def transition_import_(self):
         pool = Pool()
-        Sheet = pool.get(SHEETS[self.start.kind])
+        Sheet = pool.get(self.start.sheets()[self.start.kind])
         Error = pool.get('property.sheet.import.error')
         outcome = Sheet.import_file(
             self.start.file, skip_bad_rows=self.start.skip_bad_rows)

@@ -165,7 +165,10 @@ class MeterTestCase(unittest.TestCase):
                     [meter], dt.date(2025, 2, 1), dt.date(2025, 2, 28)), {})
 
     def import_readings(self, rows, skip=False, format_='csv'):
-        Sheet = Pool().get('property.billing.meter.reading.sheet')
+        pool = Pool()
+        # as the back-office import wizard finds it
+        ImportStart = pool.get('property.sheet.import.start')
+        Sheet = pool.get(ImportStart.sheets()['meter_reading'])
         data = write_sheet(
             ['Estate', 'Meter', 'Date', 'Reading'], rows, format_)
         return Sheet.import_file(data, skip_bad_rows=skip)
