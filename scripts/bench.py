@@ -4,7 +4,7 @@
 """Benchmarks of the API on a real server beside the no-op route.
 
     scripts/bench [me|gates] [options]   (starts its own PostgreSQL)
-    python scripts/bench.py gates --pg-uri postgresql://postgres@127.0.0.1:5432/
+    python scripts/bench.py gates --pg-uri postgresql://postgres@HOST:PORT/
 
 Both scenarios create a database with demo data, run trytond under gunicorn
 with 2 sync workers (the production set-up) on loopback and load it with wrk
@@ -34,6 +34,7 @@ import json
 import multiprocessing
 import os
 import pathlib
+import random
 import shutil
 import subprocess
 import sys
@@ -56,6 +57,7 @@ from tests.e2e.server import Server  # noqa: E402
 # taking lines i, i + n, i + 2n...
 WRK_SCRIPT = """
 local method, consume, nthreads = "@METHOD@", @CONSUME@, @THREADS@
+local available = @AVAILABLE@  -- fresh lines of a consuming load
 local lines = {}
 for line in io.lines("@PATH@") do
     local auth, body = line:match("^([^\\t]*)\\t?(.*)$")
@@ -80,7 +82,7 @@ function request()
     local i
     if consume then
         i = index + sent * nthreads + 1
-        if i > #lines then
+        if i > available then
             exhausted = exhausted + 1
             i = #lines
         end
@@ -123,7 +125,7 @@ end
 """
 
 SCENARIOS = {
-    # units, accounts, clients, modules (None: every addon), budget
+    # defaults of the options; modules None: every addon
     'me': dict(units=10000, accounts=1000, clients=20, modules=None),
     'gates': dict(units=1000, accounts=24, clients=10,
         modules=['property_visitor']),
@@ -137,7 +139,7 @@ LOCK_TABLE = 'bench_lock_row'
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('scenario', nargs='?', default='me',
-        choices=sorted(SCENARIOS))
+        choices=sorted(SCENARIOS), help="what to measure (default me)")
     parser.add_argument('--pg-uri', required=True)
     parser.add_argument('--database',
         help="database name (default bench or bench_gates)")
@@ -152,7 +154,7 @@ def parse_args():
         help="seconds per route")
     parser.add_argument('--passes', type=int,
         help="gates: passes for the verification loads, one per request "
-        "(default 1,500 per second of verification load)")
+        "(default 1,000 per second of verification load)")
     parser.add_argument('--contention-clients', type=int, default=40,
         help="gates: clients verifying one pass at the same moment")
     parser.add_argument('--contention-rounds', type=int, default=10,
@@ -173,7 +175,7 @@ def parse_args():
     if args.passes is None:
         # warm-up, one client, the clients
         seconds = 2 + max(3, args.duration // 3) + args.duration
-        args.passes = 1500 * seconds
+        args.passes = 1000 * seconds
     if args.database is None:
         args.database = 'bench' if args.scenario == 'me' else 'bench_gates'
     return args
@@ -233,7 +235,7 @@ def make_gate_fixtures(database, work, passes, rounds, lock_rows,
     """Create two gates with known keys and passes of invited visits
 
     Writes to work verify.txt (one gate verification per line, every pass
-    once, alternately at both gates), contention.json (the passes of the
+    once in random order, alternately at both gates), contention.json (the passes of the
     contention rounds) and profile.txt (the passes of profile_routes), and
     creates the table of the lock-row baseline.
     """
@@ -310,8 +312,12 @@ def make_gate_fixtures(database, work, passes, rounds, lock_rows,
             'gates': [g.id for g in gates], 'passes': len(tokens),
             'create_s': round(created, 1), 'sign_s': round(signed, 1),
             }
+    # in random order: the passes verified one after the other are not
+    # neighbours in the tables
+    verify = tokens[:passes]
+    random.Random(passes).shuffle(verify)
     with open(work / 'verify.txt', 'w') as f:
-        for i, token in enumerate(tokens[:passes]):
+        for i, token in enumerate(verify):
             f.write(f"{auths[i % 2]}\t{json.dumps({'token': token})}\n")
     (work / 'contention.json').write_text(json.dumps([{
                 'auth': auths[i % 2],
@@ -329,17 +335,19 @@ def make_gate_fixtures(database, work, passes, rounds, lock_rows,
 def profile_routes(database, work, top=25):
     """Run the three routes of the gates scenario in this one process,
     without the network: wall and CPU ms per request, SQL statements per
-    request, the statements of one verification, and a cProfile of half of
-    the verifications (sorted by own time and by cumulated time)"""
+    request and the time waiting for them and for the commit, the steps of
+    a verification, its statements, and a cProfile of half of the
+    verifications (sorted by own time and by cumulated time)"""
     import cProfile
     import io
     import pstats
 
+    import psycopg
     from werkzeug.test import Client
 
     from trytond.backend.postgresql.database import LoggingCursor
     work, top = pathlib.Path(work), int(top)
-    _pool(database)
+    pool = _pool(database)
     from trytond.wsgi import app
 
     import bench_gunicorn
@@ -348,12 +356,42 @@ def profile_routes(database, work, top=25):
     lines = (work / 'profile.txt').read_text().splitlines()
     half = len(lines) // 2
     statements = []
-    execute = LoggingCursor.execute
+    timers = collections.Counter()
+
+    def timed(key, function):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                timers[key] += time.perf_counter() - started
+        return wrapper
 
     def counting_execute(self, query, params=None, **kwargs):
         statements.append(query)
         return execute(self, query, params, **kwargs)
-    LoggingCursor.execute = counting_execute
+    execute, commit = LoggingCursor.execute, psycopg.Connection.commit
+    LoggingCursor.execute = timed('sql', counting_execute)
+    psycopg.Connection.commit = timed('commit', commit)
+    # The steps of Gate.verify (bound class methods stay bound)
+    Gate = pool.get('property.visitor.gate')
+    Pass = pool.get('property.visitor.pass')
+    Passage = pool.get('property.visitor.passage')
+    SigningKey = pool.get('property.visitor.signing_key')
+    Configuration = pool.get('property.visitor.configuration')
+    steps = [
+        ('gate authentication (1 SELECT, SHA-256)', Gate, 'authenticate'),
+        ('clock tolerance (configuration, cached)', Configuration,
+            'get_clock_skew'),
+        ('token check (1 SELECT of the key, Ed25519)', Pass, 'check_token'),
+        ('  of which Ed25519 verification', SigningKey, 'verify'),
+        ('consumption (UPDATE pass, UPDATE visit)', Pass, 'consume'),
+        ('passage log (INSERT)', Passage, 'record_scan'),
+        ]
+    for key, Model, name in steps:
+        function = timed(key, getattr(Model, name))
+        setattr(Model, name, staticmethod(function)
+            if name == 'verify' else function)
 
     def call(path, method, line):
         auth, _, body = line.partition('\t')
@@ -372,6 +410,7 @@ def profile_routes(database, work, top=25):
             ]:
         call(path, method, route_lines[0])  # warm the caches
         del statements[:]
+        timers.clear()
         wall, cpu = time.perf_counter(), time.process_time()
         for line in route_lines[1:]:
             call(path, method, line)
@@ -380,18 +419,24 @@ def profile_routes(database, work, top=25):
             'wall_ms': (time.perf_counter() - wall) * 1000 / n,
             'cpu_ms': (time.process_time() - cpu) * 1000 / n,
             'statements': len(statements) / n,
+            'sql_ms': timers['sql'] * 1000 / n,
+            'commit_ms': timers['commit'] * 1000 / n,
             }
         if name == 'verify':
+            result['steps'] = [(key, timers[key] * 1000 / n)
+                for key, _, _ in steps]
             count = len(statements) // n
             result['verify_statements'] = [
-                ' '.join(str(q).split())[:160] or repr(q)
+                ' '.join(str(q).split())[:160]
+                # psycopg_pool checks each connection it hands out
+                or "'' (psycopg_pool's check of the pooled connection)"
                 for q in statements[-count:]]
     profile = cProfile.Profile()
     profile.enable()
     for line in lines[half:]:
         call('/gate/verify', 'POST', line)
     profile.disable()
-    LoggingCursor.execute = execute
+    LoggingCursor.execute, psycopg.Connection.commit = execute, commit
     for sort in ['tottime', 'cumulative']:
         output = io.StringIO()
         pstats.Stats(profile, stream=output).strip_dirs().sort_stats(
@@ -417,11 +462,13 @@ class Requests:
         return self.lines[self.offset:] if self.consume else self.lines
 
     def file(self, work):
-        "A file of the lines still to send"
+        """A file of the lines still to send, with at least one line (a
+        used one when a consuming load has nothing left)"""
         if not self.consume:
             return self.path
         path = work / f'{self.path.stem}-{self.offset}.txt'
-        path.write_text(''.join(l + '\n' for l in self.remaining()))
+        path.write_text(''.join(l + '\n'
+                for l in self.remaining() or self.lines[-1:]))
         return path
 
     def used(self, count):
@@ -436,11 +483,14 @@ def run_wrk(url, requests, clients, duration, work):
         .replace('@METHOD@', requests.method)
         .replace('@CONSUME@', 'true' if requests.consume else 'false')
         .replace('@THREADS@', str(threads))
+        .replace('@AVAILABLE@', str(len(requests.remaining())))
         .replace('@PATH@', str(requests.file(work))))
-    output = subprocess.run(['wrk', '-t', str(threads), '-c', str(clients),
+    process = subprocess.run(['wrk', '-t', str(threads), '-c', str(clients),
             '-d', f'{duration}s', '--timeout', '10s', '-s', str(script), url],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        check=True).stdout
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = process.stdout
+    if process.returncode or 'WRK_JSON ' not in output:
+        raise RuntimeError(f"wrk failed on {url}:\n{output[-2000:]}")
     line = next(l for l in output.splitlines() if l.startswith('WRK_JSON '))
     data = json.loads(line[len('WRK_JSON '):])
     requests.used(data['used'])
@@ -473,7 +523,7 @@ def _send(url, method, line, timeout=10):
         return 0, b''
 
 
-def _client(url, method, lines, cycle_offset, deadline, queue):
+def _client(index, url, method, lines, cycle_offset, deadline, queue):
     latencies, codes, sent = [], collections.Counter(), 0
     while time.monotonic() < deadline:
         if cycle_offset is None:
@@ -485,30 +535,31 @@ def _client(url, method, lines, cycle_offset, deadline, queue):
         status, _ = _send(url, method, line)
         latencies.append(time.perf_counter() - started)
         codes[status] += 1
-    queue.put((latencies, dict(codes), sent))
+    queue.put((index, latencies, dict(codes), sent))
 
 
 def run_python(url, requests, clients, duration, work):
     lines = requests.remaining()
+    fresh = [lines[i::clients] if requests.consume else lines
+        for i in range(clients)]
     queue = multiprocessing.Queue()
     started = time.monotonic()
     deadline = started + duration
     processes = [multiprocessing.Process(target=_client, args=(
-                url, requests.method,
-                lines[i::clients] if requests.consume else lines,
+                i, url, requests.method, fresh[i] or requests.lines[-1:],
                 None if requests.consume else i * 7919, deadline, queue))
         for i in range(clients)]
     for process in processes:
         process.start()
     latencies, codes, sent_max = [], collections.Counter(), 0
     exhausted = 0
-    for i in range(clients):
-        l, c, sent = queue.get()
+    for _ in range(clients):
+        i, l, c, sent = queue.get()
         latencies += l
         codes.update(c)
         sent_max = max(sent_max, sent)
         if requests.consume:
-            exhausted += max(0, sent - len(lines[i::clients]))
+            exhausted += max(0, sent - len(fresh[i]))
     for process in processes:
         process.join()
     elapsed = time.monotonic() - started
@@ -527,17 +578,78 @@ def run_python(url, requests, clients, duration, work):
         }
 
 
-def measure(runner, routes, clients, duration, work):
-    """Warm both workers on every route, then load each route with one
-    client (the cost of a request without queueing) and with clients.
-    Return (name, clients, result) rows, the warm-up results by name."""
+class ServerCPU:
+    """CPU time used by the server: the gunicorn workers and their
+    PostgreSQL backends, whatever else runs on the machine"""
+
+    def __init__(self, server):
+        import psycopg
+        self.server = server
+        self.connection = psycopg.connect(
+            server.pg_uri + server.database, autocommit=True)
+
+    @staticmethod
+    def _stat(pid):
+        try:
+            with open(f'/proc/{pid}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except OSError:
+            return None
+        # after the name: state ppid ... utime (14th) stime (15th)
+        return int(fields[1]), (int(fields[11]) + int(fields[12])) / (
+            os.sysconf('SC_CLK_TCK'))
+
+    def snapshot(self):
+        "CPU seconds by (kind, process), kind: trytond or postgresql"
+        master = self.server.process.pid
+        pids = {('trytond', master)}
+        for entry in os.listdir('/proc'):
+            if entry.isdigit():
+                stat = self._stat(entry)
+                if stat and stat[0] == master:
+                    pids.add(('trytond', int(entry)))
+        pids.update(('postgresql', pid) for pid, in self.connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                "AND pid <> pg_backend_pid()", (self.server.database,)))
+        cpu = {}
+        for kind, pid in pids:
+            stat = self._stat(pid)
+            if stat:
+                cpu[kind, pid] = stat[1]
+        return cpu
+
+    @staticmethod
+    def seconds(before, after):
+        "CPU seconds used between the snapshots by kind"
+        used = collections.Counter()
+        for (kind, pid), t in after.items():
+            used[kind] += t - before.get((kind, pid), 0)
+        return used
+
+    def close(self):
+        self.connection.close()
+
+
+def measure(runner, routes, clients, duration, work, cpu=None):
+    """Warm both workers on every route, then load every route with one
+    client (the cost of a request without queueing), then every route with
+    clients: the baselines run next to the measured route, under the same
+    load of the machine.  Return (name, clients, result) rows by route, the
+    warm-up results by name.  With cpu (a ServerCPU), each result has the
+    server's CPU ms per request."""
     warm = {name: runner(url, requests, min(clients, 4), 2, work)
         for name, url, requests in routes}
     rows = []
-    for name, url, requests in routes:
-        for n, seconds in [(1, max(3, duration // 3)), (clients, duration)]:
-            rows.append((name, n, runner(url, requests, n, seconds, work)))
-    return rows, warm
+    for n, seconds in [(1, max(3, duration // 3)), (clients, duration)]:
+        for index, (name, url, requests) in enumerate(routes):
+            before = cpu.snapshot() if cpu else None
+            result = runner(url, requests, n, seconds, work)
+            if cpu:
+                used = cpu.seconds(before, cpu.snapshot())
+                result['cpu_ms'] = {kind: t * 1000 / max(1, result['requests'])
+                    for kind, t in used.items()}
+            rows.append((index, name, n, result))
+    return [r[1:] for r in sorted(rows, key=lambda r: r[:3:2])], warm
 
 
 def contention(server, fixtures, clients):
@@ -606,11 +718,13 @@ def scenario_me(args, server, runner, work):
     server.start()
     yield
     sessions = Requests(tokens)
+    cpu = ServerCPU(server)
     rows, _ = measure(runner, [
             ('GET /api/v1/health (no-op)', server.url('/api/v1/health'),
                 sessions),
             ('GET /api/v1/me', server.url('/api/v1/me'), sessions),
-            ], args.clients, args.duration, work)
+            ], args.clients, args.duration, work, cpu)
+    cpu.close()
     me = next(r for n, c, r in rows
         if n == 'GET /api/v1/me' and c == args.clients)
     ok = me['p95'] <= BUDGET_ME_P95_MS and not me['errors']
@@ -637,7 +751,10 @@ def scenario_gates(args, server, runner, work):
             Requests(verify.path, 'POST')),
         ('POST /gate/verify', server.url('/api/v1/gate/verify'), verify),
         ]
-    rows, warm = measure(runner, routes, args.clients, args.duration, work)
+    cpu = ServerCPU(server)
+    rows, warm = measure(runner, routes, args.clients, args.duration, work,
+        cpu)
+    cpu.close()
     log(f"{verify.offset} of {len(verify.lines)} verification passes sent")
     fixtures = json.loads((work / 'contention.json').read_text())
     log(f"contention: {args.contention_clients} clients on one pass, "
@@ -647,7 +764,6 @@ def scenario_gates(args, server, runner, work):
     budget, notes = [], []
     r = next(r for n, c, r in rows
         if n == 'POST /gate/verify' and c == args.clients)
-    others = {s: n for s, n in r['codes'].items() if s != 200}
     budget.append((f"verifications/s at {args.clients} clients >= "
             f"{BUDGET_GATE_RPS:.0f}: {r['rps']:.0f}",
             r['rps'] >= BUDGET_GATE_RPS))
@@ -656,35 +772,36 @@ def scenario_gates(args, server, runner, work):
             r['p99'] <= BUDGET_GATE_P99_MS))
     verify_runs = [r for n, c, r in rows if n == 'POST /gate/verify']
     verify_runs.append(warm['POST /gate/verify'])
+    codes = sum((collections.Counter(v['codes']) for v in verify_runs),
+        collections.Counter())
     errors = sum(v['errors'] for v in verify_runs)
     exhausted = sum(v['exhausted'] for v in verify_runs)
-    opens = sum(v['codes'].get(200, 0) for v in verify_runs)
+    opens = codes.pop(200, 0)
     budget.append((f"random passes, every answer 200 open: {opens} open, "
             f"{errors} errors"
-            + (f" {others}" if others else "")
+            + (f" {dict(codes)}" if codes else "")
             + (f", {exhausted} requests after the passes ran out "
                 "(raise --passes)" if exhausted else ""),
-            not errors and not exhausted))
+            not errors and not codes and not exhausted))
 
     answers = sum(rounds, collections.Counter())
     opened = [a[(200, '')] for a in rounds]
-    clean = all(key in {(200, ''), (409, 'used'), (503, '')}
-        for key in answers)
+    by_status = collections.Counter()
+    for (status, _), count in answers.items():
+        by_status[status if status in {200, 409, 503} else 'other'] += count
+    clean = set(answers) <= {(200, ''), (409, 'used'), (503, '')}
     log_opened, used = passage_counts(server,
         [f['pass_id'] for f in fixtures])
     notes.append(f"contention, {args.contention_clients} clients at once "
         f"on one pass, {len(rounds)} passes: "
-        + ', '.join(f"{status} {reason or ''}".strip() + f": {count}"
+        + ', '.join(f"{status} {reason}".strip() + f": {count}"
             for (status, reason), count in sorted(answers.items()))
         + f"; opens per pass {opened}; passage log: "
         f"{sum(log_opened.values())} open scans, {used} passes used")
     budget.append((f"one pass, {args.contention_clients} clients: exactly "
-            f"one 200 open per pass, the rest 409 used or 503 busy: "
-            f"opens {opened}, "
-            f"{sum(n for k, n in answers.items() if k[0] == 409)} x 409, "
-            f"{sum(n for k, n in answers.items() if k[0] == 503)} x 503, "
-            f"{sum(n for k, n in answers.items() if k[0] not in {200, 409, 503})}"
-            " other",
+            "one 200 open per pass, the rest 409 used or 503 busy: "
+            f"opens {opened}, {by_status[409]} x 409, {by_status[503]} x "
+            f"503, {by_status['other']} other",
             clean and all(n == 1 for n in opened)
             and all(n == 1 for n in log_opened.values())
             and len(log_opened) == len(rounds) == used))
@@ -693,8 +810,8 @@ def scenario_gates(args, server, runner, work):
     # wrk does not wait for the answers of the requests still in flight
     # when a load stops: the server may have opened for them.
     answered = opens + sum(opened)
-    in_flight = sum(c for n, c, _ in rows if n == 'POST /gate/verify') + min(
-        args.clients, 4)
+    in_flight = min(args.clients, 4) + sum(
+        c for n, c, _ in rows if n == 'POST /gate/verify')
     consistent = (sum(log_opened.values()) == used
         and answered <= used <= answered + in_flight)
     notes.append(f"passage log after the run: {sum(log_opened.values())} "
@@ -713,8 +830,16 @@ def profile_notes(profile):
     notes = ['', "in one process without the network (werkzeug test client, "
         "same database), per request:"]
     for name, r in profile['routes'].items():
-        notes.append(f"  {name:<9} {r['wall_ms']:6.2f} ms wall "
-            f"{r['cpu_ms']:6.2f} ms CPU {r['statements']:5.1f} SQL statements")
+        notes.append(f"  {name:<9} {r['wall_ms']:5.2f} ms wall, "
+            f"{r['cpu_ms']:5.2f} ms CPU, {r['statements']:.0f} SQL "
+            f"statements ({r['sql_ms']:.2f} ms), commit "
+            f"{r['commit_ms']:.2f} ms")
+    notes.append("steps of a verification (ms, wall; SQL included):")
+    notes += [f"  {key:<44} {ms:5.2f}" for key, ms in profile['steps']]
+    rest = profile['routes']['verify']['wall_ms'] - sum(
+        ms for key, ms in profile['steps'] if not key.startswith(' '))
+    notes.append(f"  {'rest: HTTP, JSON, transaction, commit':<44} "
+        f"{rest:5.2f}")
     notes.append("SQL statements of one verification:")
     notes += [f"  {q}" for q in profile['verify_statements']]
     notes.append(f"cProfile of {profile['verifications']} verifications:")
@@ -735,14 +860,25 @@ def print_report(args, use_wrk, rows, budget, notes, loads):
         f"loopback, {args.duration} s per route at {args.clients} clients "
         f"({'wrk' if use_wrk else 'python client'})")
     header = (f"{'route':<28} {'clients':>7} {'req/s':>7} {'p50 ms':>7} "
-        f"{'p95 ms':>7} {'p99 ms':>7} {'requests':>8} {'errors':>6}  answers")
+        f"{'p95 ms':>7} {'p99 ms':>7} {'requests':>8} {'errors':>6} "
+        f"{'CPU ms':>11}  answers")
     print(header)
     print('-' * len(header))
     for name, clients, r in rows:
         answers = ' '.join(f'{s}:{n}' for s, n in sorted(r['codes'].items()))
+        cpu = ''
+        if 'cpu_ms' in r:
+            cpu = (f"{r['cpu_ms'].get('trytond', 0):.2f}"
+                f"+{r['cpu_ms'].get('postgresql', 0):.2f}")
+        cpu = f"{cpu:>11}"
         print(f"{name:<28} {clients:>7} {r['rps']:>7.0f} {r['p50']:>7.1f} "
             f"{r['p95']:>7.1f} {r['p99']:>7.1f} {r['requests']:>8} "
-            f"{r['errors']:>6}  {answers}")
+            f"{r['errors']:>6} {cpu}  {answers}")
+    if any('cpu_ms' in r for _, _, r in rows):
+        print("CPU ms: CPU time per request of the gunicorn workers + of "
+            "their PostgreSQL backends (not the load generator's, nor other "
+            "processes'); 1,000 / CPU ms x cores = requests/s on an idle "
+            "machine at best")
     for note in notes:
         print(note)
     print()

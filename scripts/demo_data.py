@@ -485,6 +485,13 @@ def load(pool, units=2000, estates=2, accounts=24, seed='2024'):
     return loader.counts
 
 
+def load_billing(pool, database, seed='2024'):
+    "The billing demo data when property_billing is activated (own transaction)"
+    import demo_billing
+    return demo_billing.load_database(
+        pool, database, seed=seed, language=LANGUAGE)
+
+
 def main(argv=None):
     args = parse_args(argv)
     from trytond import config
@@ -501,6 +508,7 @@ def main(argv=None):
                 'language': LANGUAGE}):
         counts = load(pool, units=args.units,
             estates=args.estates, accounts=args.accounts, seed=args.seed)
+    counts.update(load_billing(pool, args.database, seed=args.seed))
     print("demo data: " + ", ".join(f"{v} {k}" for k, v in counts.items())
         + f" in {time.monotonic() - started:.1f} s", file=sys.stderr)
     return 0

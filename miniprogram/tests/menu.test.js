@@ -95,11 +95,25 @@ describe('home menu', () => {
     expect(menuFor({ role: 'guest', modules: ALL_MODULES })).toEqual([])
   })
 
-  it('links every entry to a page', () => {
+  it('links every entry to its page, else the placeholder', () => {
     for (const entry of menuFor(user('merchant'))) {
-      expect(entry.url).toBe(`/pages/feature/feature?key=${entry.key}`)
+      const page = menuEntry(entry.key).page
+      expect(entry.url).toBe(page || `/pages/feature/feature?key=${entry.key}`)
       expect(menuEntry(entry.key).title).toBe(entry.title)
     }
     expect(menuEntry('nothing')).toBe(null)
+  })
+
+  it('opens my bills from 在线缴费', () => {
+    const billing = menuFor(user('tenant')).find((entry) => entry.title === '在线缴费')
+    expect(billing.url).toBe('/pages/billing/bills/bills')
+  })
+
+  it('links only to pages the app has', () => {
+    const pages = JSON.parse(fs.readFileSync(
+      path.resolve(__dirname, '../src/pages.json'), 'utf8')).pages.map((p) => `/${p.path}`)
+    for (const entry of menuFor(user('merchant'))) {
+      expect(pages, entry.title).toContain(entry.url.split('?')[0])
+    }
   })
 })

@@ -173,10 +173,32 @@ export function createClient(options = {}) {
     })
   }
 
+  // Fetches a file of the API (e.g. an image) into a local temporary file
+  // and returns its path.
+  function download(path, query) {
+    return new Promise((resolve, reject) => {
+      uni.downloadFile({
+        url: baseUrl + path + buildQuery(query),
+        header: headers({}),
+        success(res) {
+          if (res.statusCode >= 200 && res.statusCode < 300) {
+            resolve(res.tempFilePath)
+          } else {
+            settle(resolve, reject, res.statusCode, null)
+          }
+        },
+        fail() {
+          reject(new ApiError(0, 'network', MESSAGES.network))
+        },
+      })
+    })
+  }
+
   return {
     baseUrl,
     request,
     upload,
+    download,
     get: (path, query) => request('GET', path, { query }),
     post: (path, body) => request('POST', path, { body: body ?? {} }),
     patch: (path, body) => request('PATCH', path, { body }),

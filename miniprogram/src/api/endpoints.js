@@ -68,3 +68,57 @@ export function uploadPhoto(filePath) {
 export function submitCertification(body) {
   return api.post('/certifications', body)
 }
+
+// --- billing (property_billing) ---
+
+export function listBills({ state, offset = 0, limit = 20 } = {}) {
+  return api.get('/bills', { state, offset, limit })
+}
+
+// Every unpaid bill (an account has a few), for the total due.
+export async function allUnpaidBills({ limit = 100, max = 1000 } = {}) {
+  const items = []
+  for (;;) {
+    const data = await listBills({ state: 'unpaid', offset: items.length, limit })
+    items.push(...data.items)
+    if (!data.items.length || items.length >= data.total || items.length >= max) {
+      return { items, total: data.total }
+    }
+  }
+}
+
+export function getBill(id) {
+  return api.get(`/bills/${id}`)
+}
+
+// {payment, params}: the order of the bill and the wx.requestPayment params
+export function payBill(id) {
+  return api.post(`/bills/${id}/pay`)
+}
+
+export function listPayments({ offset = 0, limit = 20 } = {}) {
+  return api.get('/payments', { offset, limit })
+}
+
+// A pending payment is confirmed with WeChat Pay by the server.
+export function getPayment(id) {
+  return api.get(`/payments/${id}`)
+}
+
+// {available, simulation}, or null when the server does not say (404).
+export async function paymentConfig() {
+  try {
+    return await api.get('/payments/config')
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) {
+      return null
+    }
+    throw error
+  }
+}
+
+// Only on a server whose WeChat Pay is the test fake: the fake pays the
+// order as the user would and notifies the server.
+export function simulatePayment(id) {
+  return api.post(`/payments/${id}/simulate`)
+}

@@ -9,6 +9,7 @@ export const MENU = [
   {
     key: 'billing', title: '在线缴费', module: 'property_billing',
     capabilities: ['bill.pay'], color: '#ff8a00',
+    page: '/pages/billing/bills/bills',
   },
   {
     key: 'repair', title: '设备报修', module: 'property_repair',
@@ -17,7 +18,7 @@ export const MENU = [
   {
     key: 'visitor', title: '来访登记', module: 'property_visitor',
     capabilities: ['visitor.invite', 'technician.passage', 'visit.apply'],
-    color: '#00b578',
+    color: '#00b578', page: '/pages/visitor/index',
   },
   {
     key: 'leasing', title: '场地租赁', module: 'property_leasing',
