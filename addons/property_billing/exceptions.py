@@ -41,3 +41,11 @@ class RefundError(UserError):
 
 class RefundValidationError(ValidationError):
     pass
+
+
+class BillingReportError(UserError):
+    pass
+
+
+class NotificationError(UserError):
+    pass

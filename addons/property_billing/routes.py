@@ -8,14 +8,15 @@ from http import HTTPStatus
 
 from trytond import backend
 from trytond.modules.property_community.api import (
-    APIError, Array, Enum, Object, String, endpoint, error, json_response,
-    openapi, page, pagination)
+    APIError, Array, Boolean, Enum, Object, Query, String, endpoint, error,
+    json_response, openapi, page, pagination)
 from trytond.protocols.wrappers import Response, with_pool, with_transaction
 from trytond.transaction import Transaction
 from trytond.wsgi import app
 
 from .exceptions import PaymentError
 from .finance import parse_amount
+from . import wechat_pay
 from .wechat_pay import SignatureError, client as wechat_pay_client, from_fen
 
 logger = logging.getLogger(__name__)
@@ -277,6 +278,42 @@ def payment(request, pool, body, payment_id):
     return serialize_payment(attempt.poll())
 
 
+@endpoint('/payments/config', permission='bill.pay', tags=['billing'],
+    response={
+        'type': 'object',
+        'properties': {
+            'available': {'type': 'boolean'},
+            'simulation': {'type': 'boolean',
+                'description': "The server pays against a test WeChat Pay "
+                "(demo, tests): the app may offer a simulated payment"},
+            },
+        })
+def payment_config(request, pool, body):
+    "How bills are paid online on this server"
+    return {
+        'available': wechat_pay.is_configured(),
+        'simulation': wechat_pay.simulation_enabled(),
+        }
+
+
+@endpoint('/payments/<int:payment_id>/simulate', methods=['POST'],
+    permission='bill.pay', tags=['billing'], response=PAYMENT,
+    errors=[404, 409], readonly=True)
+def simulate_payment(request, pool, body, payment_id):
+    "Have the test WeChat Pay pay my pending order as I would in WeChat"
+    if not wechat_pay.simulation_enabled():
+        raise error(404, 'not_found', 'property_community.msg_api_not_found')
+    attempt = _own_payment(pool, request.web_user, payment_id)
+    if attempt.state != 'pending' or not attempt.prepay_id:
+        raise error(409, 'not_pending',
+            'property_billing.msg_payment_bill_not_payable',
+            bill=attempt.invoice.rec_name)
+    if not wechat_pay.simulate_user_payment(attempt.prepay_id):
+        raise error(503, 'payment_unavailable',
+            'property_billing.msg_payment_unavailable')
+    return serialize_payment(attempt)
+
+
 # WeChat Pay notifications: outside of /api/v1 (and of its OpenAPI
 # document) as WeChat Pay is their only client.  They are authenticated by
 # WeChat Pay's signature and answer as WeChat Pay expects: 204 when done
@@ -443,3 +480,154 @@ def finance_payments(request, pool, body):
         'unmatched': [i['reference'] for i in items
             if i['state'] == 'unmatched'],
         }
+
+
+# Receipts (BILL-8): the receipt of one of my paid payments
+
+@endpoint('/payments/<int:payment_id>/receipt', permission='bill.pay',
+    tags=['billing'], errors=[404, 409],
+    query=Query({'format': Enum(['pdf', 'html'])}),
+    response={'type': 'string', 'format': 'binary',
+        'description': "application/pdf, or text/html with format=html"})
+def payment_receipt(request, pool, body, query, payment_id):
+    "The receipt of one of my paid payments, as PDF or printable HTML"
+    Receipt = pool.get('property.payment.receipt', type='report')
+    attempt = _own_payment(pool, request.web_user, payment_id)
+    if attempt.state != 'paid':
+        raise error(409, 'not_paid', 'property_billing.msg_receipt_not_paid',
+            payment=attempt.rec_name)
+    extension, content = Receipt.render_receipt(
+        attempt, query.get('format') or 'pdf')
+    if isinstance(content, str):
+        content = content.encode('utf-8')
+    mimetype = 'text/html' if extension == 'html' else 'application/pdf'
+    return Response(content, mimetype=mimetype, headers={
+            'Content-Disposition':
+            f'inline; filename="receipt-{attempt.out_trade_no}.{extension}"',
+            })
+
+
+# Messages (BILL-7): the in-app messages of the signed-in account and its
+# WeChat subscriptions, which let reminders be sent as subscribe messages
+
+MESSAGE = {
+    'type': 'object',
+    'properties': {
+        'id': {'type': 'integer'},
+        'kind': {'type': 'string', 'enum': ['bill_reminder', 'notice']},
+        'title': {'type': 'string'},
+        'body': {'type': ['string', 'null']},
+        'link': {'type': ['string', 'null'],
+            'description': "The mini-program page the message opens"},
+        'read': {'type': 'boolean'},
+        'created_at': {'type': 'string', 'format': 'date-time'},
+        'read_at': {'type': ['string', 'null'], 'format': 'date-time'},
+        },
+    }
+SUBSCRIPTIONS = {
+    'type': 'object',
+    'properties': {
+        'items': {'type': 'array', 'items': {
+                'type': 'object',
+                'properties': {
+                    'kind': {'type': 'string'},
+                    'template_id': {'type': 'string'},
+                    'remaining': {'type': 'integer',
+                        'description': "Messages that may still be sent"},
+                    }}},
+        },
+    }
+
+
+def serialize_message(message):
+    return {
+        'id': message.id,
+        'kind': message.kind,
+        'title': message.title,
+        'body': message.body,
+        'link': message.link,
+        'read': not message.unread,
+        'created_at': _utc(message.create_date),
+        'read_at': _utc(message.read_at),
+        }
+
+
+def _subscriptions(pool, web_user, templates):
+    Subscription = pool.get('property.message.subscription')
+    remaining = Subscription.remaining_of(
+        web_user, [t.template_id for t in templates])
+    return {'items': [{
+                'kind': t.kind,
+                'template_id': t.template_id,
+                'remaining': remaining.get(t.template_id, 0),
+                } for t in templates]}
+
+
+@endpoint('/messages', permission='bill.pay', tags=['messages'],
+    query=pagination(unread=Boolean()),
+    response={
+        'type': 'object',
+        'properties': {
+            'items': {'type': 'array', 'items': MESSAGE},
+            'total': {'type': 'integer'},
+            'offset': {'type': 'integer'},
+            'limit': {'type': 'integer'},
+            'unread': {'type': 'integer',
+                'description': "How many of my messages are unread"},
+            },
+        })
+def messages(request, pool, body, query):
+    "My messages, the latest first"
+    Message = pool.get('property.message')
+    domain = [('web_user', '=', request.web_user.id)]
+    if query.get('unread'):
+        domain.append(('unread', '=', True))
+    result = page(Message, domain,
+        offset=query.get('offset', 0), limit=query.get('limit', 20),
+        serialize=serialize_message)
+    result['unread'] = Message.unread_count(request.web_user)
+    return result
+
+
+@endpoint('/messages/<int:message_id>/read', methods=['POST'],
+    permission='bill.pay', tags=['messages'], response=MESSAGE,
+    errors=[404])
+def read_message(request, pool, body, message_id):
+    "Mark one of my messages read"
+    Message = pool.get('property.message')
+    messages = Message.search([
+            ('id', '=', message_id),
+            ('web_user', '=', request.web_user.id),
+            ], limit=1)
+    if not messages:
+        raise error(404, 'not_found', 'property_community.msg_api_not_found')
+    Message.mark_read(messages)
+    return serialize_message(Message(message_id))
+
+
+@endpoint('/subscriptions', permission='bill.pay', tags=['messages'],
+    response=SUBSCRIPTIONS)
+def subscriptions(request, pool, body):
+    """The WeChat templates to ask wx.requestSubscribeMessage for and how
+    many messages of each may still be sent to me"""
+    Template = pool.get('property.message.template')
+    return _subscriptions(pool, request.web_user, Template.search([]))
+
+
+@endpoint('/subscriptions', methods=['POST'], permission='bill.pay',
+    tags=['messages'], response=SUBSCRIPTIONS,
+    body=Object({
+            'template_ids': Array(String(max_length=128), max_items=5,
+                required=True,
+                description="The templates accepted in "
+                "wx.requestSubscribeMessage (its result \"accept\")"),
+            }))
+def subscribe(request, pool, body):
+    "Count the subscriptions I accepted; return the known templates"
+    Subscription = pool.get('property.message.subscription')
+    Template = pool.get('property.message.template')
+    Subscription.accept(request.web_user, body['template_ids'])
+    templates = Template.search([
+            ('template_id', 'in', body['template_ids']),
+            ])
+    return _subscriptions(pool, request.web_user, templates)

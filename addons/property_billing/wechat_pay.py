@@ -179,6 +179,35 @@ def is_configured():
             'mchid', 'merchant_serial', 'merchant_key', 'apiv3_key'])
 
 
+def simulation_enabled():
+    """Whether payments may be simulated: only against a test WeChat Pay
+
+    `[wechat_pay] simulation` is honoured only when the base URL is not
+    WeChat Pay's own, so a production server can never pay a bill this way.
+    """
+    base_url = config.get('wechat_pay', 'pay_base_url', default=None)
+    return (config.getboolean('wechat_pay', 'simulation', default=False)
+        and bool(base_url)
+        and base_url.rstrip('/') != DEFAULT_BASE_URL)
+
+
+def simulate_user_payment(prepay_id):
+    """Have the test WeChat Pay pay the order as its user would in WeChat
+
+    The fake WeChat Pay then sends its signed payment notification.
+    Return whether it accepted.
+    """
+    if not simulation_enabled():
+        return False
+    pay = client()
+    try:
+        response = httpx.post(
+            f'{pay.base_url}/fake/pay/{prepay_id}', timeout=pay.timeout)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
+
+
 class WeChatPay:
     "Client of one merchant (mchid) paid from one mini-program (appid)"
 

@@ -266,6 +266,34 @@ class PaymentRouteTestCase(PaymentTestMixin, RouteTestCase):
             self.assertEqual(
                 Attempt.search([('invoice', '=', bill_id)]), [])
 
+    def test_simulated_payment(self):
+        "Test a payment is simulated only against a test WeChat Pay"
+        client = self.client()
+        bill_id = self.new_bill('a', Decimal('20.00'))
+        response = client.get(
+            self.url('/payments/config'), headers=self.auth('a'))
+        self.assertEqual(
+            response.json, {'available': True, 'simulation': False})
+        payment = self.pay(bill_id)['payment']
+        url = self.url(f"/payments/{payment['id']}/simulate")
+        response = client.post(url, headers=self.auth('a'))
+        self.assertEqual(response.status_code, 404)
+
+        restore = override_config({('wechat_pay', 'simulation'): 'True'})
+        try:
+            response = client.get(
+                self.url('/payments/config'), headers=self.auth('a'))
+            self.assertTrue(response.json['simulation'])
+            response = client.post(url, headers=self.auth('b'))
+            self.assertEqual(response.status_code, 404)
+            response = client.post(url, headers=self.auth('a'))
+            self.assertEqual(response.status_code, 200)
+            self.assertEqual(response.json['state'], 'pending')
+            order = self.state.orders[payment['out_trade_no']]
+            self.assertEqual(order['trade_state'], 'SUCCESS')
+        finally:
+            restore()
+
     def test_notification_pays_once(self):
         "Test the notification pays the bill once however often it comes"
         bill_id = self.new_bill('a', Decimal('50.10'))
