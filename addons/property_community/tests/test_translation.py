@@ -2,6 +2,7 @@
 # level of this repository contains the full copyright notices and license terms.
 import re
 import unittest
+from importlib import import_module
 from pathlib import Path
 
 import polib
@@ -13,8 +14,6 @@ from trytond.tests.test_tryton import (
     TestCase, activate_module, drop_db, with_transaction)
 from trytond.transaction import Transaction
 
-LOCALE = Path(__file__).resolve().parent.parent / 'locale'
-PO_FILES = [LOCALE / 'zh_CN.po', LOCALE / 'override' / 'zh_CN.po']
 PLACEHOLDER = re.compile(
     r'%\(\w+\)[a-z]'  # python-format
     r'|\$\{\w+\}'  # address and report header formats
@@ -38,12 +37,29 @@ def placeholders(text):
     return sorted(set(PLACEHOLDER.findall(text or '')))
 
 
-class TranslationFileTestCase(unittest.TestCase):
-    "Test the Chinese translation files"
+def po_files(module):
+    "Return the translation file of module and its override file if any"
+    locale = Path(import_module(f'trytond.modules.{module}').__file__
+        ).resolve().parent / 'locale'
+    override = locale / 'override' / 'zh_CN.po'
+    return [locale / 'zh_CN.po'] + ([override] if override.exists() else [])
+
+
+class TranslationFileTestMixin:
+    "Checks of the Chinese translation files of module"
+    module = None
+
+    @property
+    def po_files(self):
+        return po_files(self.module)
+
+    def test_po_file_exists(self):
+        "Test the module has a Chinese translation file"
+        self.assertTrue(self.po_files[0].is_file())
 
     def test_every_entry_translated(self):
         "Test no entry is empty or fuzzy"
-        for path in PO_FILES:
+        for path in self.po_files:
             for entry in polib.pofile(str(path)):
                 with self.subTest(file=path.name, entry=entry.msgctxt,
                         msgid=entry.msgid):
@@ -54,7 +70,7 @@ class TranslationFileTestCase(unittest.TestCase):
 
     def test_placeholders(self):
         "Test translations keep the placeholders of their source"
-        for path in PO_FILES:
+        for path in self.po_files:
             for entry in polib.pofile(str(path)):
                 source = placeholders(entry.msgid + (entry.msgid_plural or ''))
                 for value in entry_values(entry):
@@ -64,17 +80,26 @@ class TranslationFileTestCase(unittest.TestCase):
 
     def test_override_context(self):
         "Test overrides name the module of the string they override"
-        for entry in polib.pofile(str(PO_FILES[1])):
+        for path in self.po_files[1:]:
+            self.check_override_context(path)
+
+    def check_override_context(self, path):
+        for entry in polib.pofile(str(path)):
             with self.subTest(entry=entry.msgctxt):
                 _, _, res_id = entry.msgctxt.split(':')
                 module, dot, _ = res_id.partition('.')
                 self.assertEqual(dot, '.')
                 self.assertNotIn(module, CORE_MODULES)
+                self.assertNotEqual(module, self.module)
 
 
-class TranslationTestCase(TestCase):
-    "Test the module's strings are shown in Chinese"
-    module = 'property_community'
+class TranslationTestMixin:
+    "Checks that the strings of module are shown in Chinese"
+    module = None
+
+    @property
+    def po_files(self):
+        return po_files(self.module)
 
     @classmethod
     def setUpClass(cls):
@@ -115,7 +140,7 @@ class TranslationTestCase(TestCase):
         "Test zh_CN.po has exactly the strings of the module"
         sources = self.source_entries()
         translated = {
-            entry_key(e) for e in polib.pofile(str(PO_FILES[0]))}
+            entry_key(e) for e in polib.pofile(str(self.po_files[0]))}
         self.assertFalse(sources - translated,
             msg="Missing from zh_CN.po: run scripts/export_translations")
         self.assertFalse(translated - sources,
@@ -124,11 +149,15 @@ class TranslationTestCase(TestCase):
     @with_transaction()
     def test_overrides_applied(self):
         "Test every override replaces an upstream translation"
+        self.load_chinese()
+        for path in self.po_files[1:]:
+            self.check_overrides_applied(path)
+
+    def check_overrides_applied(self, path):
         pool = Pool()
         Translation = pool.get('ir.translation')
         ModelData = pool.get('ir.model.data')
-        self.load_chinese()
-        for entry in polib.pofile(str(PO_FILES[1])):
+        for entry in polib.pofile(str(path)):
             type_, name, res_id = entry.msgctxt.split(':')
             module, fs_id = res_id.split('.')
             with self.subTest(entry=entry.msgctxt, msgid=entry.msgid):
@@ -145,6 +174,16 @@ class TranslationTestCase(TestCase):
                 self.assertFalse(translation.fuzzy)
                 self.assertEqual(
                     translation.overriding_module, self.module)
+
+
+class TranslationFileTestCase(TranslationFileTestMixin, unittest.TestCase):
+    "Test the Chinese translation files"
+    module = 'property_community'
+
+
+class TranslationTestCase(TranslationTestMixin, TestCase):
+    "Test the module's strings are shown in Chinese"
+    module = 'property_community'
 
     @with_transaction()
     def test_back_office_in_chinese(self):
