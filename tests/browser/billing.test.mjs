@@ -124,7 +124,9 @@ describe('H5 billing', () => {
   it('shows the bill paid', async () => {
     await text(page, '返回我的账单').click()
     await see(page, '待缴总额')
-    await page.locator('.bill-item').first().or(page.getByText('暂无待缴账单')).first().waitFor()
+    // the list reloads when shown: wait for the fresh one
+    await page.locator('.bill-item').filter({ hasText: bill.number })
+      .waitFor({ state: 'detached', timeout: 15000 })
     assert.equal(await page.locator('.bill-item').filter({ hasText: bill.number }).count(), 0,
       'the bill left the unpaid tab')
     if (merchant.unpaid.length === 1) {
