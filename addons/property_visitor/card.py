@@ -11,12 +11,13 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from .common import HostRequestMixin
 from .exceptions import BatchError
 
 MAX_CARDS = 500
 
 
-class Batch(Workflow, ModelSQL, ModelView):
+class Batch(HostRequestMixin, Workflow, ModelSQL, ModelView):
     "Visitor cards for a group, approved once and issued one by one"
     __name__ = 'property.visitor.card.batch'
     _states = {
@@ -38,9 +39,6 @@ class Batch(Workflow, ModelSQL, ModelView):
     purpose = fields.Char("Purpose", states=_states)
     quantity = fields.Integer("Cards", required=True, states=_states,
         domain=[('quantity', '>=', 1), ('quantity', '<=', MAX_CARDS)])
-    valid_from = fields.DateTime("From", required=True, states=_states)
-    valid_to = fields.DateTime("To", required=True, states=_states,
-        domain=[('valid_to', '>', Eval('valid_from', None))])
     state = fields.Selection([
             ('requested', "Requested"),
             ('approved', "Approved"),
@@ -70,15 +68,6 @@ class Batch(Workflow, ModelSQL, ModelView):
                 Index(t, (t.state, Index.Equality(cardinality='low')),
                     where=t.state.in_(['requested', 'approved'])),
                 })
-        cls._order = [('valid_from', 'DESC'), ('id', 'DESC')]
-        cls._transitions |= {
-            ('requested', 'approved'),
-            ('requested', 'rejected'),
-            ('requested', 'cancelled'),
-            ('requested', 'expired'),
-            ('approved', 'cancelled'),
-            ('approved', 'expired'),
-            }
         cls._buttons.update({
                 'approve': {
                     'invisible': Eval('state') != 'requested',
@@ -98,21 +87,12 @@ class Batch(Workflow, ModelSQL, ModelView):
                 })
 
     @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
     def default_state(cls):
         return 'requested'
 
     @classmethod
     def default_quantity(cls):
         return 10
-
-    @fields.depends('estate', '_parent_estate.company')
-    def on_change_estate(self):
-        if self.estate:
-            self.company = self.estate.company
 
     def get_rec_name(self, name):
         return f'{self.group_name} ({self.quantity})'
@@ -135,22 +115,10 @@ class Batch(Workflow, ModelSQL, ModelView):
         return result
 
     @classmethod
-    def preprocess_values(cls, mode, values):
-        pool = Pool()
-        Estate = pool.get('property.estate')
-        values = super().preprocess_values(mode, values)
-        if values.get('estate'):
-            values['company'] = Estate(values['estate']).company.id
-        return values
-
-    @classmethod
     def request(cls, requester, unit, values):
         "Ask for cards for the group of the merchant"
-        pool = Pool()
-        Visit = pool.get('property.visitor.visit')
-        if unit not in Visit.host_units(requester):
-            raise BatchError(gettext('property_visitor.msg_unit_not_hosts'))
-        Visit.check_window(values['valid_from'], values['valid_to'])
+        cls.check_host_unit(requester, unit)
+        cls.check_window(values['valid_from'], values['valid_to'])
         batch, = cls.create([{
                     'estate': unit.building.estate.id,
                     'unit': unit.id,
@@ -160,31 +128,29 @@ class Batch(Workflow, ModelSQL, ModelView):
         return batch
 
     @classmethod
-    @ModelView.button
-    @Workflow.transition('approved')
-    def approve(cls, batches):
+    def _decide(cls, batches):
         cls.write(batches, {
                 'decided_by': Transaction().user or None,
                 'decided_at': dt.datetime.now(),
                 })
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('approved')
+    def approve(cls, batches):
+        cls._decide(batches)
 
     @classmethod
     @ModelView.button
     @Workflow.transition('rejected')
     def reject(cls, batches):
-        cls.write(batches, {
-                'decided_by': Transaction().user or None,
-                'decided_at': dt.datetime.now(),
-                })
+        cls._decide(batches)
 
     @classmethod
     @ModelView.button
     @Workflow.transition('cancelled')
     def cancel(cls, batches):
-        pool = Pool()
-        Pass = pool.get('property.visitor.pass')
-        Pass.revoke([p for b in batches for p in b.passes
-                if p.state == 'active'])
+        cls.revoke_passes(batches)
 
     @classmethod
     @Workflow.transition('expired')
@@ -193,12 +159,7 @@ class Batch(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def expire_batches(cls, date=None):
-        if date is None:
-            date = dt.datetime.now()
-        cls.expire(cls.search([
-                    ('state', 'in', ['requested', 'approved']),
-                    ('valid_to', '<', date),
-                    ]))
+        cls.expire(cls.search_ended(date))
 
     def issue_card(self, visitor_name=None, holder=None, date=None):
         """Issue the next card of the batch: a single-use pass

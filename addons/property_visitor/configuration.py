@@ -2,11 +2,13 @@
 # level of this repository contains the full copyright notices and license terms.
 import base64
 import datetime as dt
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey, Ed25519PublicKey)
+from sql import Literal
 
 from trytond.cache import Cache
 from trytond.i18n import gettext
@@ -17,6 +19,7 @@ from trytond.transaction import Transaction
 
 from .exceptions import SigningKeyError
 from .secret import SecretMixin
+from .statement import Param, StatementMixin
 
 MAX_KID = 255
 
@@ -27,6 +30,12 @@ def b64url(data):
 
 def b64url_decode(text):
     return base64.urlsafe_b64decode(text + '=' * (-len(text) % 4))
+
+
+@lru_cache(maxsize=256)
+def _public_key(public_key):
+    "The Ed25519 key of the base64url text (a public key never changes)"
+    return Ed25519PublicKey.from_public_bytes(b64url_decode(public_key))
 
 
 class Configuration(ModelSingleton, ModelSQL, ModelView):
@@ -95,7 +104,7 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         return dt.timedelta(seconds=self.clock_skew)
 
 
-class SigningKey(SecretMixin, Workflow, ModelSQL, ModelView):
+class SigningKey(StatementMixin, SecretMixin, Workflow, ModelSQL, ModelView):
     "Ed25519 key that signs the passes of a company"
     __name__ = 'property.visitor.signing_key'
     _secret_fields = {'private_key'}
@@ -116,6 +125,9 @@ class SigningKey(SecretMixin, Workflow, ModelSQL, ModelView):
     private_key = fields.Char("Private Key", readonly=True, strip=False)
     activated_at = fields.Timestamp("Activated at", readonly=True)
     retired_at = fields.Timestamp("Retired at", readonly=True)
+    # (company id, kid): public key of the keys that check passes
+    _verifying_cache = Cache(
+        'property.visitor.signing_key.verifying', context=False)
 
     @classmethod
     def __setup__(cls):
@@ -189,6 +201,7 @@ class SigningKey(SecretMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def on_modification(cls, mode, keys, field_names=None):
         super().on_modification(mode, keys, field_names=field_names)
+        cls._verifying_cache.clear()
         if mode == 'create':
             # A new key replaces the active key of its company
             cls.retire(cls.search([
@@ -239,23 +252,48 @@ class SigningKey(SecretMixin, Workflow, ModelSQL, ModelView):
         return private.sign(message)
 
     @classmethod
-    def verifying_public_key(cls, company_id, kid):
-        "Return the public key kid of the company that checks passes or None"
+    def _verifying(cls, table):
+        "Condition of the key Param('kid') of Param('company') checking passes"
+        return ((table.company == Param('company'))
+            & (table.kid == Param('kid'))
+            & table.state.in_(['active', 'retired']))
+
+    @classmethod
+    def _sql_verifying_public_key(cls):
         table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*table.select(table.public_key,
-                where=(table.company == company_id) & (table.kid == kid)
-                & table.state.in_(['active', 'retired']),
-                limit=1))
-        row = cursor.fetchone()
-        return row[0] if row else None
+        return table.select(table.public_key,
+            where=cls._verifying(table), limit=1)
+
+    @classmethod
+    def _sql_verifying(cls):
+        table = cls.__table__()
+        return table.select(Literal(1), where=cls._verifying(table))
+
+    @classmethod
+    def verifying_public_key(cls, company_id, kid, cached=False):
+        """Return the public key kid of the company that checks passes or None
+
+        cached: from the cache of the process, which another process may
+        not have cleared yet after a key was revoked; the gates' statement
+        that consumes a pass checks the key again (_sql_verifying).
+        """
+        if cached:
+            public_key = cls._verifying_cache.get((company_id, kid))
+            if public_key is not None:
+                return public_key
+        row = cls._execute('verifying_public_key',
+            company=company_id, kid=kid).fetchone()
+        if not row:
+            return None
+        # Only the keys found: a new key is found at once by every process
+        cls._verifying_cache.set((company_id, kid), row[0])
+        return row[0]
 
     @staticmethod
     def verify(public_key, signature, message):
         "Return whether signature of message is valid for public_key"
-        public = Ed25519PublicKey.from_public_bytes(b64url_decode(public_key))
         try:
-            public.verify(signature, message)
+            _public_key(public_key).verify(signature, message)
         except InvalidSignature:
             return False
         return True

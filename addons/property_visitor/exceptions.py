@@ -35,3 +35,11 @@ class BatchError(UserError):
 
 class GateError(UserError):
     pass
+
+
+class GateAuthenticationError(GateError):
+    "The gate's key changed or the gate was disabled during a scan"
+
+    def __init__(self, message, code='unauthenticated'):
+        super().__init__(message)
+        self.code = code

@@ -10,7 +10,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from .visit import mask_id_number, mask_phone, sees_personal_data
+from .visit import mask, sees_personal_data
 
 
 class ExportStart(ModelView):
@@ -113,7 +113,7 @@ class Export(Wizard):
             return None
         if user.display_name or full:
             return user.rec_name
-        return mask_phone(user.phone) or user.rec_name
+        return mask(user.phone) or user.rec_name
 
     @staticmethod
     def _labels(Model, names):
@@ -145,8 +145,7 @@ class Export(Wizard):
         for visit in Visit.search(domain, order=[('valid_from', 'ASC')]):
             phone, id_number = visit.visitor_phone, visit.visitor_id_number
             if not full:
-                phone, id_number = mask_phone(phone), mask_id_number(
-                    id_number)
+                phone, id_number = mask(phone), mask(id_number)
             rows.append([
                     visit.estate.rec_name,
                     visit.unit.rec_name if visit.unit else None,

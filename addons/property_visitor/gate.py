@@ -4,13 +4,13 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections import namedtuple
 
 from sql import Literal
 from sql.aggregate import Max
 from sql.functions import CurrentTimestamp
 from sql.operators import Equal
 
+from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, Exclude, Index, ModelSQL, ModelView, Unique, fields)
@@ -19,22 +19,30 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from .exceptions import GateError
-from .pass_ import REASONS, TokenRefused, decode_token
+from .common import EstateMixin
+from .exceptions import GateAuthenticationError, GateError
+from .pass_ import REASONS, Scan, TokenRefused, decode_token
 from .secret import SecretMixin
+from .statement import Param, StatementMixin
 
 KEY_PREFIX = 'gk_'
-Scan = namedtuple('Scan', ['result', 'reason', 'pass_id', 'passage_id'])
 
 
 def hash_key(key):
     return hashlib.sha256(key.encode('utf-8')).hexdigest()
 
 
-class Gate(SecretMixin, DeactivableMixin, ModelSQL, ModelView):
+class Gate(StatementMixin, SecretMixin, EstateMixin, DeactivableMixin,
+        ModelSQL, ModelView):
     "Access-control gate of an estate, authenticated by its own key"
     __name__ = 'property.visitor.gate'
     _secret_fields = {'key_hash'}
+    # The values of a gate that its scans need, its key digest and whether
+    # it is active first
+    _authentication_fields = [
+        'key_hash', 'active', 'company', 'estate', 'bit', 'direction']
+    _authentication_cache = Cache(
+        'property.visitor.gate.authentication', context=False)
     company = fields.Many2One(
         'company.company', "Company", required=True, readonly=True)
     estate = fields.Many2One('property.estate', "Estate", required=True,
@@ -76,19 +84,14 @@ class Gate(SecretMixin, DeactivableMixin, ModelSQL, ModelView):
                 })
 
     @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
     def default_direction(cls):
         return 'both'
 
-    @fields.depends('estate', 'bit', '_parent_estate.company')
+    @fields.depends('bit')
     def on_change_estate(self):
-        if self.estate:
-            self.company = self.estate.company
-            if self.bit is None:
-                self.bit = self.free_bit(self.estate)
+        super().on_change_estate()
+        if self.estate and self.bit is None:
+            self.bit = self.free_bit(self.estate)
 
     @classmethod
     def free_bit(cls, estate):
@@ -114,12 +117,15 @@ class Gate(SecretMixin, DeactivableMixin, ModelSQL, ModelView):
         pool = Pool()
         Estate = pool.get('property.estate')
         values = super().preprocess_values(mode, values)
-        if values.get('estate'):
-            values['company'] = Estate(values['estate']).company.id
         if mode == 'create' and values.get('bit') is None and values.get(
                 'estate'):
             values['bit'] = cls.free_bit(Estate(values['estate']))
         return values
+
+    @classmethod
+    def on_modification(cls, mode, gates, field_names=None):
+        super().on_modification(mode, gates, field_names=field_names)
+        cls._authentication_cache.clear()
 
     @classmethod
     def get_last_seen_at(cls, gates, name):
@@ -132,7 +138,11 @@ class Gate(SecretMixin, DeactivableMixin, ModelSQL, ModelView):
                 passage.gate, Max(passage.scanned_at),
                 where=passage.gate.in_(list(result)),
                 group_by=[passage.gate]))
-        result.update(cursor)
+        for gate, date in cursor:
+            if isinstance(date, str):
+                # SQLite gives the maximum as text
+                date = dt.datetime.fromisoformat(date)
+            result[gate] = date
         return result
 
     @classmethod
@@ -151,49 +161,106 @@ class Gate(SecretMixin, DeactivableMixin, ModelSQL, ModelView):
         return key
 
     @classmethod
-    def authenticate(cls, gate_id, key):
-        "Return the gate of id gate_id whose key is key or None"
+    def _sql_authenticate(cls):
+        table = cls.__table__()
+        return table.select(
+            *(getattr(table, n) for n in cls._authentication_fields),
+            where=table.id == Param('gate'))
+
+    @classmethod
+    def _sql_authenticated(cls):
+        """The query of the gate Param('gate') if it is active with the key
+        Param('key_hash') and it is still the gate Param('bit') of
+        Param('estate')"""
+        table = cls.__table__()
+        return table.select(Literal(1),
+            where=(table.id == Param('gate'))
+            & (table.key_hash == Param('key_hash'))
+            & (table.active == Literal(True))
+            & (table.estate == Param('estate'))
+            & (table.bit == Param('bit')))
+
+    @classmethod
+    def authenticate(cls, gate_id, key, cached=False):
+        """Return the gate of id gate_id whose key is key or None
+
+        cached: the gate may come from the cache of the process, which
+        another process may not have cleared yet after the gate changed:
+        only verify() takes it, as it checks the gate again when it opens.
+        """
         if not key or len(key) > 128:
             return None
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        # One query: the gate's values come with its key digest
-        names = ['company', 'estate', 'bit', 'direction', 'active']
-        cursor.execute(*table.select(table.key_hash,
-                *(getattr(table, n) for n in names),
-                where=table.id == gate_id))
-        row = cursor.fetchone()
-        if not row or not row[0]:
+        return cls._authenticate_digest(gate_id, hash_key(key), cached)
+
+    @classmethod
+    def _authenticate_digest(cls, gate_id, digest, cached=False):
+        values = cls._authentication_cache.get(gate_id) if cached else None
+        # Not cached, cached before the gate had this key or while it was
+        # disabled: a cache never refuses
+        if (values is None or not values[1]
+                or not hmac.compare_digest(values[0] or '', digest)):
+            values = cls._execute('authenticate', gate=gate_id).fetchone()
+            if not values:
+                return None
+            values = tuple(values)
+            cls._authentication_cache.set(gate_id, values)
+        if not values[0] or not hmac.compare_digest(values[0], digest):
             return None
-        if not hmac.compare_digest(row[0], hash_key(key)):
-            return None
-        return cls(gate_id, **dict(zip(names, row[1:])))
+        return cls(gate_id, **dict(zip(cls._authentication_fields, values)))
+
+    @property
+    def key_digest(self):
+        "The digest of the gate's key, as authenticated or else as stored"
+        return self.key_hash or self.secret_values('key_hash')[0]
 
     def verify(self, token, date=None):
         """Check token at this gate and consume its pass: the gate opens
 
         Return the scan recorded in the passage log: its result is 'open'
         or 'deny' with a reason.
+        The gate and the public keys may come from the caches of the
+        process: they are checked again by the statement that consumes the
+        pass, and every refusal is decided again on fresh values.  Raise
+        GateAuthenticationError if the gate's key changed or the gate was
+        disabled since it was cached.
         """
         pool = Pool()
-        Pass = pool.get('property.visitor.pass')
-        Passage = pool.get('property.visitor.passage')
         Configuration = pool.get('property.visitor.configuration')
         if date is None:
             date = dt.datetime.now().replace(microsecond=0)
         skew = Configuration.get_clock_skew()
+        scan = self._scan(token, date, skew, cached=True)
+        if scan is None:
+            gate = self._authenticate_digest(self.id, self.key_digest)
+            if not gate:
+                raise GateAuthenticationError(gettext(
+                        'property_visitor.msg_gate_unauthenticated'))
+            if not gate.active:
+                raise GateAuthenticationError(gettext(
+                        'property_visitor.msg_gate_inactive'),
+                    code='inactive')
+            scan = gate._scan(token, date, skew)
+        return scan
+
+    def _scan(self, token, date, skew, cached=False):
+        """Check token, consume its pass and return the scan logged
+
+        With cached, return None instead of logging a refusal.
+        """
+        pool = Pool()
+        Pass = pool.get('property.visitor.pass')
+        Passage = pool.get('property.visitor.passage')
         claims = None
         try:
-            claims = Pass.check_token(self, token, date, skew)
-            host = Pass.consume(claims.pass_id, self, date, skew)
+            claims = Pass.check_token(self, token, date, skew, cached=cached)
+            return Pass.consume(claims, self, date, skew)
         except TokenRefused as refused:
-            claims = claims or refused.claims
-            host = None
-            if claims:
-                host = Pass.host_of(claims.pass_id, self.company.id)
+            if cached:
+                return None
+            pass_id, host = refused.pass_ or Pass.find(
+                refused.claims or claims, self.company.id)
             return Passage.record_scan(self, date, 'deny', refused.reason,
-                claims, host, jti=_jti(token))
-        return Passage.record_scan(self, date, 'open', None, claims, host)
+                pass_id, host, jti=_jti(token))
 
     def reconcile_offline(self, scans):
         """Record the scans made while the gate was offline
@@ -221,30 +288,30 @@ class Gate(SecretMixin, DeactivableMixin, ModelSQL, ModelView):
                         ], limit=1):
                 outcomes.append({'status': 'duplicate', 'reason': None})
                 continue
-            reason = claims = host = None
-            flagged = False
+            reason, flagged, claims = None, False, None
             try:
                 claims = Pass.check_token(self, token, date, skew)
-                host = Pass.host_of(claims.pass_id, self.company.id)
                 if scan['result'] == 'open':
-                    try:
-                        Pass.consume(claims.pass_id, self, date, skew,
-                            states=('active', 'expired'))
-                    except TokenRefused as refused:
-                        if refused.reason != 'used':
-                            raise
-                        flagged = True
+                    logged = Pass.consume(claims, self, date, skew,
+                        states=('active', 'expired'), mode='offline')
+                    outcomes.append({'status': 'recorded', 'reason': None,
+                            'pass_id': logged.pass_id})
+                    continue
+                pass_id, host = Pass.find(claims, self.company.id)
             except TokenRefused as refused:
-                reason = refused.reason
-                claims = claims or refused.claims
-                # The gate opened for a code the server refuses
+                # The gate opened for a code used elsewhere since (not a
+                # refusal: the gate could not know) or refused by the server
                 flagged = scan['result'] == 'open'
-            scan = Passage.record_scan(self, date, scan['result'], reason,
-                claims, host, mode='offline', flagged=flagged, jti=jti)
+                if refused.reason != 'used':
+                    reason = refused.reason
+                pass_id, host = refused.pass_ or Pass.find(
+                    refused.claims or claims, self.company.id)
+            logged = Passage.record_scan(self, date, scan['result'], reason,
+                pass_id, host, mode='offline', flagged=flagged, jti=jti)
             outcomes.append({
                     'status': 'flagged' if flagged else 'recorded',
                     'reason': reason,
-                    'pass_id': scan.pass_id,
+                    'pass_id': logged.pass_id,
                     })
         return outcomes
 
@@ -290,7 +357,7 @@ class GateKey(Wizard):
             }
 
 
-class Passage(ModelSQL, ModelView):
+class Passage(StatementMixin, ModelSQL, ModelView):
     "Entry or exit through a gate: pass scans and technicians' records"
     __name__ = 'property.visitor.passage'
     company = fields.Many2One(
@@ -368,43 +435,75 @@ class Passage(ModelSQL, ModelView):
         return f'{self.scanned_at} {self.result_string}'
 
     @classmethod
-    def record_scan(cls, gate, date, result, reason, claims, host,
+    def _scan_columns(cls, table, pass_, host):
+        """Columns and values of the log of a scan (see scan_values)
+
+        pass_ and host are expressions: the pass consumed or Param('pass').
+        """
+        return [
+            (table.create_uid, Param('user')),
+            (table.create_date, CurrentTimestamp()),
+            (table.company, Param('company')),
+            (table.estate, Param('estate')),
+            (table.gate, Param('gate')),
+            (table.kind, Literal('pass')),
+            (table.pass_, pass_),
+            (table.host, host),
+            (table.direction, Param('direction')),
+            (table.scanned_at, Param('scanned_at')),
+            (table.mode, Param('mode')),
+            (table.result, Param('result')),
+            (table.reason, Param('reason')),
+            (table.jti, Param('jti')),
+            (table.flagged, Param('flagged')),
+            (table.resolved, Literal(False)),
+            ]
+
+    @classmethod
+    def scan_values(cls, gate, date, result, reason=None, jti=None,
+            mode='online', flagged=False):
+        "The values of the parameters of _scan_columns"
+        return {
+            'user': Transaction().user,
+            'company': gate.company.id,
+            'estate': gate.estate.id,
+            'gate': gate.id,
+            'direction': gate.direction if gate.direction != 'both' else None,
+            'scanned_at': date,
+            'mode': mode,
+            'result': result,
+            'reason': reason,
+            'jti': jti,
+            'flagged': flagged,
+            }
+
+    @classmethod
+    def _sql_record_scan(cls):
+        table = cls.__table__()
+        columns, values = zip(*cls._scan_columns(
+                table, Param('pass'), Param('host')))
+        insert = table.insert(list(columns), [list(values)])
+        if Transaction().database.has_returning():
+            insert.returning = [table.id]
+        return insert
+
+    @classmethod
+    def record_scan(cls, gate, date, result, reason, pass_id, host,
             mode='online', flagged=False, jti=None):
         """Log the scan of a pass at gate and return it as a Scan
 
-        claims are those of a token signed by the server or None.
+        pass_id is the id of the pass of a token signed by the server, and
+        host its host id, or None.
         """
         # A plain insert: every scan of every gate goes through here, and
         # all the values are the server's own.
-        pool = Pool()
-        Pass = pool.get('property.visitor.pass')
         transaction = Transaction()
-        cursor = transaction.connection.cursor()
-        table = cls.__table__()
-        pass_id = None
-        if claims and host is not None:
-            pass_id = claims.pass_id
-        elif claims and Pass.search([
-                    ('id', '=', claims.pass_id),
-                    ('company', '=', gate.company.id),
-                    ], limit=1):
-            pass_id = claims.pass_id
-        columns = [table.create_uid, table.create_date, table.company,
-            table.estate, table.gate, table.kind, table.pass_, table.host,
-            table.direction, table.scanned_at, table.mode, table.result,
-            table.reason, table.jti, table.flagged, table.resolved]
-        values = [transaction.user, CurrentTimestamp(), gate.company.id,
-            gate.estate.id, gate.id, 'pass', pass_id, host,
-            gate.direction if gate.direction != 'both' else None,
-            date, mode, result, reason,
-            claims.jti.hex() if claims else jti, flagged, False]
-        insert = table.insert(columns, [values])
+        cursor = cls._execute('record_scan', **cls.scan_values(
+                gate, date, result, reason, jti, mode, flagged),
+            **{'pass': pass_id, 'host': host})
         if transaction.database.has_returning():
-            insert.returning = [table.id]
-            cursor.execute(*insert)
             passage_id, = cursor.fetchone()
         else:
-            cursor.execute(*insert)
             passage_id = transaction.database.lastid(cursor)
         return Scan(result, reason, pass_id, passage_id)
 

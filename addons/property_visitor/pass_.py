@@ -18,9 +18,11 @@ import struct
 from collections import namedtuple
 
 import segno
-from sql import Literal
+from sql import Literal, With
 from sql.functions import CurrentTimestamp
+from sql.operators import Exists
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields)
@@ -31,6 +33,7 @@ from trytond.transaction import Transaction
 from .configuration import b64url, b64url_decode
 from .exceptions import PassError
 from .secret import SecretMixin
+from .statement import Param, StatementMixin
 
 PREFIX = b'PV1.'
 VERSION = 1
@@ -52,15 +55,22 @@ REASONS = [
 
 Claims = namedtuple('Claims',
     ['version', 'kid', 'jti', 'pass_id', 'site', 'gates', 'nbf', 'exp'])
+# A scan logged in the passage log
+Scan = namedtuple('Scan', ['result', 'reason', 'pass_id', 'passage_id'])
 
 
 class TokenRefused(Exception):
-    "A token that does not open the gate, with the reason"
+    """A token that does not open the gate, with the reason
 
-    def __init__(self, reason, claims=None):
+    claims: those of the server when the signature was checked;
+    pass_: (id, host id) of the pass when it was read.
+    """
+
+    def __init__(self, reason, claims=None, pass_=None):
         super().__init__(reason)
         self.reason = reason
         self.claims = claims
+        self.pass_ = pass_
 
 
 def timestamp(value):
@@ -124,7 +134,7 @@ def qr_image(token, format_='svg', scale=None):
     return output.getvalue()
 
 
-class Pass(SecretMixin, Workflow, ModelSQL, ModelView):
+class Pass(StatementMixin, SecretMixin, Workflow, ModelSQL, ModelView):
     "Single-use pass that opens a gate of an estate once"
     __name__ = 'property.visitor.pass'
     _secret_fields = {'secret'}
@@ -349,17 +359,18 @@ class Pass(SecretMixin, Workflow, ModelSQL, ModelView):
         return token, nbf, exp, refresh
 
     @classmethod
-    def check_token(cls, gate, token, date, skew):
+    def check_token(cls, gate, token, date, skew, cached=False):
         """Return the claims of token if it is good for gate at date
 
         Raise TokenRefused with the reason otherwise; the state of the pass
-        is not looked at.
+        is not looked at.  cached: the public key may come from the cache
+        of the process (see SigningKey.verifying_public_key).
         """
         pool = Pool()
         SigningKey = pool.get('property.visitor.signing_key')
         claims, message, signature = decode_token(token)
         public_key = SigningKey.verifying_public_key(
-            gate.company.id, claims.kid)
+            gate.company.id, claims.kid, cached=cached)
         if not public_key:
             raise TokenRefused('unknown_key')
         if not SigningKey.verify(public_key, signature, message):
@@ -376,73 +387,149 @@ class Pass(SecretMixin, Workflow, ModelSQL, ModelView):
         return claims
 
     @classmethod
-    def consume(cls, pass_id, gate, date, skew, states=('active',)):
-        """Mark the pass used if it is in states: one atomic statement
+    def _sql_consume(cls, states):
+        "UPDATE of the pass Param('pass') when it opens Param('gate')"
+        pool = Pool()
+        Gate = pool.get('property.visitor.gate')
+        SigningKey = pool.get('property.visitor.signing_key')
+        table = cls.__table__()
+        update = table.update(
+            [table.state, table.used_at, table.used_gate,
+                table.write_date, table.write_uid],
+            ['used', Param('scanned_at'), Param('gate'), CurrentTimestamp(),
+                Param('user')],
+            where=(table.id == Param('pass'))
+            & (table.company == Param('company'))
+            & table.state.in_(list(states))
+            & (table.valid_from <= Param('date_plus_skew'))
+            & (table.valid_to >= Param('date_minus_skew'))
+            # The gate and the key may come from the caches of the process
+            & Exists(Gate._sql_authenticated())
+            & Exists(SigningKey._sql_verifying()))
+        if Transaction().database.has_returning():
+            update.returning = [table.visit, table.host]
+        return update
+
+    @classmethod
+    def _sql_consume_and_log(cls, states):
+        """The pass consumed, its visit completed and the scan logged
+
+        One statement of data-modifying common table expressions.
+        """
+        pool = Pool()
+        Visit = pool.get('property.visitor.visit')
+        Passage = pool.get('property.visitor.passage')
+        update = cls._sql_consume(states)
+        update.returning = [update.table.id, update.table.visit,
+            update.table.host]
+        consumed = With('id', 'visit', 'host', query=update)
+        completed = With(query=Visit._sql_complete_used(
+                consumed.select(consumed.visit)))
+        passage = Passage.__table__()
+        columns, values = zip(*Passage._scan_columns(
+                passage, consumed.id, consumed.host))
+        logged = With('id', query=passage.insert(list(columns),
+                consumed.select(*values), returning=[passage.id]))
+        return consumed.join(logged, condition=Literal(True)).select(
+            consumed.visit, consumed.host, logged.id,
+            with_=[consumed, completed, logged])
+
+    @classmethod
+    def consume(cls, claims, gate, date, skew, states=('active',),
+            mode='online'):
+        """Mark the pass of claims used if it is in states and log the open
+        scan at gate: one atomic step
 
         Two transactions consuming the same pass cannot both succeed: the
         second waits for the row lock of the first and then fails to
         serialize (and is retried) or finds the pass used.
         An offline scan may consume a pass that expired since, within its
         window: states are then active and expired.
-        Return the id of the host of the pass; raise TokenRefused with the
-        reason when the pass cannot be used.
+        Return the Scan logged; raise TokenRefused with the reason when the
+        pass cannot be used.
         """
         pool = Pool()
         Visit = pool.get('property.visitor.visit')
+        Passage = pool.get('property.visitor.passage')
         transaction = Transaction()
-        cursor = transaction.connection.cursor()
-        table = cls.__table__()
+        states = tuple(states)
         skew = dt.timedelta(seconds=skew)
-        where = ((table.id == pass_id)
-            & (table.company == gate.company.id)
-            & table.state.in_(list(states))
-            & (table.valid_from <= date + skew)
-            & (table.valid_to >= date - skew))
-        update = table.update(
-            [table.state, table.used_at, table.used_gate,
-                table.write_date, table.write_uid],
-            ['used', date, gate.id, CurrentTimestamp(), transaction.user],
-            where=where)
-        if transaction.database.has_returning():
-            update.returning = [table.visit, table.host]
-            cursor.execute(*update)
-            row = cursor.fetchone()
+        values = Passage.scan_values(
+            gate, date, 'open', jti=claims.jti.hex(), mode=mode)
+        values.update({
+                'pass': claims.pass_id,
+                'kid': claims.kid,
+                'key_hash': gate.key_digest,
+                'bit': gate.bit,
+                'date_plus_skew': date + skew,
+                'date_minus_skew': date - skew,
+                })
+        # SQLite has no data-modifying common table expressions
+        if backend.name == 'postgresql':
+            row = cls._execute('consume_and_log', states, **values).fetchone()
+            if row:
+                visit_id, host, passage_id = row
         else:
-            cursor.execute(*update)
-            row = None
-            if cursor.rowcount == 1:
-                cursor.execute(*table.select(table.visit, table.host,
-                        where=table.id == pass_id))
+            cursor = cls._execute('consume', states, **values)
+            if transaction.database.has_returning():
                 row = cursor.fetchone()
-        if row:
-            clear_cache(cls, [pass_id])
-            visit_id, host_id = row
-            if visit_id:
-                Visit.complete_used(visit_id)
-            return host_id
-        cursor.execute(*table.select(
-                table.state, table.valid_from, table.valid_to,
-                where=(table.id == pass_id)
-                & (table.company == gate.company.id)))
-        row = cursor.fetchone()
+            else:
+                row = None
+                if cursor.rowcount == 1:
+                    row = cls._execute('read', **values).fetchone()[-2:]
+            if row:
+                visit_id, host = row
+                if visit_id:
+                    Visit.complete_used(visit_id)
+                passage_id = Passage.record_scan(gate, date, 'open', None,
+                    claims.pass_id, host, mode=mode,
+                    jti=values['jti']).passage_id
         if not row:
-            raise TokenRefused('revoked')
-        state, valid_from, valid_to = row
-        if state in {'used', 'revoked', 'expired'}:
-            raise TokenRefused(state)
-        if date + skew < valid_from:
-            raise TokenRefused('not_yet_valid')
-        raise TokenRefused('expired')
+            raise cls._refusal(claims, states, date, skew, values)
+        clear_cache(cls, [claims.pass_id])
+        if visit_id:
+            clear_cache(Visit, [visit_id])
+        return Scan('open', None, claims.pass_id, passage_id)
 
     @classmethod
-    def host_of(cls, pass_id, company_id):
-        "Return the id of the host of the pass or None"
+    def _sql_read(cls):
         table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*table.select(table.host,
-                where=(table.id == pass_id) & (table.company == company_id)))
-        row = cursor.fetchone()
-        return row[0] if row else None
+        return table.select(
+            table.state, table.valid_from, table.valid_to, table.visit,
+            table.host,
+            where=(table.id == Param('pass'))
+            & (table.company == Param('company')))
+
+    @classmethod
+    def _refusal(cls, claims, states, date, skew, values):
+        "The TokenRefused of a pass that consume() did not use"
+        row = cls._execute('read', **values).fetchone()
+        if not row:
+            return TokenRefused('revoked', claims, (None, None))
+        state, valid_from, valid_to, _, host = row
+        found = (claims.pass_id, host)
+        if state not in states:
+            reason = state
+        elif date + skew < valid_from:
+            reason = 'not_yet_valid'
+        elif date - skew > valid_to:
+            reason = 'expired'
+        else:
+            # The signing key was revoked or the gate's key changed while
+            # the scan was checked
+            reason = 'unknown_key'
+        return TokenRefused(reason, claims, found)
+
+    @classmethod
+    def find(cls, claims, company_id):
+        """Return the id of the pass of claims in the company and its host
+        id, or None twice"""
+        if claims:
+            row = cls._execute('read',
+                company=company_id, **{'pass': claims.pass_id}).fetchone()
+            if row:
+                return claims.pass_id, row[-1]
+        return None, None
 
 
 class PassGate(ModelSQL):

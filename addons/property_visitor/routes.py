@@ -13,7 +13,8 @@ from trytond.protocols.wrappers import Response
 from trytond.transaction import Transaction
 
 from .exceptions import (
-    BatchError, HostNotFound, PassError, VisitError, VisitValidationError)
+    BatchError, GateAuthenticationError, HostNotFound, PassError, VisitError,
+    VisitValidationError)
 from .pass_ import REASONS, qr_image, timestamp
 
 openapi.security_schemes['gate'] = {
@@ -259,10 +260,47 @@ def _window_body(**extra):
             })
 
 
+def _values(body, *names):
+    "The values of names given in body"
+    return {n: body[n] for n in names if n in body}
+
+
 def _visit_values(body):
-    return {k: body[k] for k in [
-            'visitor_name', 'visitor_phone', 'plate', 'purpose',
-            'valid_from', 'valid_to'] if k in body}
+    return _values(body, 'visitor_name', 'visitor_phone', 'plate', 'purpose',
+        'valid_from', 'valid_to')
+
+
+def _host_unit(request, pool, body):
+    "The unit of the body, or else the first unit of the host"
+    Visit = pool.get('property.visitor.visit')
+    if 'unit' in body:
+        return _unit(pool, body['unit'])
+    units = Visit.host_units(request.web_user)
+    if not units:
+        raise error(422, 'invalid', 'property_visitor.msg_unit_not_hosts',
+            field='unit')
+    return units[0]
+
+
+def _page_of(Model, domain, query, serialize):
+    "The page of the records of domain the query asks for, in its state"
+    if query.get('state'):
+        domain = domain + [('state', '=', query['state'])]
+    return page(Model, domain, offset=query.get('offset', 0),
+        limit=query.get('limit', 20), serialize=serialize)
+
+
+def _transition(record, method, state, *args):
+    """Move record to state with its workflow method or answer 409
+
+    Return the record read again.
+    """
+    Model = record.__class__
+    if (record.state, state) not in Model._transitions:
+        raise error(409, 'conflict', 'property_visitor.msg_api_state',
+            state=record.state_string)
+    getattr(Model, method)([record], *args)
+    return Model(record.id)
 
 
 # Hosts: merchants and tenants (VIS-1, VIS-2, VIS-3)
@@ -286,14 +324,7 @@ def invite(request, pool, body):
     "Register an expected visitor and get the pass at once"
     Visit = pool.get('property.visitor.visit')
     user = request.web_user
-    if 'unit' in body:
-        unit = _unit(pool, body['unit'])
-    else:
-        units = Visit.host_units(user)
-        if not units:
-            raise error(422, 'invalid', 'property_visitor.msg_unit_not_hosts',
-                field='unit')
-        unit = units[0]
+    unit = _host_unit(request, pool, body)
     try:
         visit = Visit.invite(user, unit, _visit_values(body))
     except VisitValidationError as e:
@@ -311,12 +342,8 @@ def host_visits(request, pool, body, query):
     "The visits to the signed-in merchant or tenant, newest first"
     Visit = pool.get('property.visitor.visit')
     user = request.web_user
-    domain = [('host', '=', user.id)]
-    if query.get('state'):
-        domain.append(('state', '=', query['state']))
-    return page(Visit, domain, offset=query.get('offset', 0),
-        limit=query.get('limit', 20),
-        serialize=lambda v: serialize_visit(v, user))
+    return _page_of(Visit, [('host', '=', user.id)], query,
+        lambda v: serialize_visit(v, user))
 
 
 def _host_visit(request, pool, visit_id):
@@ -332,25 +359,17 @@ def host_visit(request, pool, body, visit_id):
         _host_visit(request, pool, visit_id), request.web_user)
 
 
-def _require_state(record, states):
-    if record.state not in states:
-        raise error(409, 'conflict', 'property_visitor.msg_api_state',
-            state=record.state_string)
-
-
 @endpoint('/host/visits/<int:visit_id>/approve', methods=['POST'],
     permission='visitor.invite', tags=['visitor'], response=VISIT,
     errors=[404, 409])
 def approve_visit(request, pool, body, visit_id):
     "Approve an application to visit: the pass is issued"
-    Visit = pool.get('property.visitor.visit')
     visit = _host_visit(request, pool, visit_id)
-    _require_state(visit, {'requested'})
     try:
-        Visit.approve([visit])
+        visit = _transition(visit, 'approve', 'approved')
     except VisitError as e:
         raise _conflict(e)
-    return serialize_visit(Visit(visit.id), request.web_user)
+    return serialize_visit(visit, request.web_user)
 
 
 @endpoint('/host/visits/<int:visit_id>/reject', methods=['POST'],
@@ -358,11 +377,9 @@ def approve_visit(request, pool, body, visit_id):
     errors=[404, 409], body=Object({'reason': String(max_length=200)}))
 def reject_visit(request, pool, body, visit_id):
     "Reject an application to visit"
-    Visit = pool.get('property.visitor.visit')
-    visit = _host_visit(request, pool, visit_id)
-    _require_state(visit, {'requested'})
-    Visit.reject([visit], body.get('reason'))
-    return serialize_visit(Visit(visit.id), request.web_user)
+    visit = _transition(_host_visit(request, pool, visit_id),
+        'reject', 'rejected', body.get('reason'))
+    return serialize_visit(visit, request.web_user)
 
 
 @endpoint('/host/visits/<int:visit_id>/cancel', methods=['POST'],
@@ -370,11 +387,9 @@ def reject_visit(request, pool, body, visit_id):
     errors=[404, 409])
 def cancel_host_visit(request, pool, body, visit_id):
     "Cancel a visit: its pass stops opening the gates"
-    Visit = pool.get('property.visitor.visit')
-    visit = _host_visit(request, pool, visit_id)
-    _require_state(visit, {'requested', 'approved'})
-    Visit.cancel([visit])
-    return serialize_visit(Visit(visit.id), request.web_user)
+    visit = _transition(_host_visit(request, pool, visit_id),
+        'cancel', 'cancelled')
+    return serialize_visit(visit, request.web_user)
 
 
 BATCH_STATES = Enum(['requested', 'approved', 'rejected', 'cancelled',
@@ -394,23 +409,12 @@ BATCH_STATES = Enum(['requested', 'approved', 'rejected', 'cancelled',
 def request_batch(request, pool, body):
     "Ask for visitor cards for a group; the property office approves"
     Batch = pool.get('property.visitor.card.batch')
-    Visit = pool.get('property.visitor.visit')
     user = request.web_user
-    if 'unit' in body:
-        unit = _unit(pool, body['unit'])
-    else:
-        units = Visit.host_units(user)
-        if not units:
-            raise error(422, 'invalid', 'property_visitor.msg_unit_not_hosts',
-                field='unit')
-        unit = units[0]
-    values = {k: body[k] for k in [
-            'group_name', 'purpose', 'quantity', 'valid_from', 'valid_to']
-        if k in body}
+    unit = _host_unit(request, pool, body)
+    values = _values(body,
+        'group_name', 'purpose', 'quantity', 'valid_from', 'valid_to')
     try:
         batch = Batch.request(user, unit, values)
-    except BatchError as e:
-        raise _invalid(e, 'unit')
     except VisitValidationError as e:
         raise _invalid(e)
     return serialize_batch(batch, user)
@@ -422,12 +426,8 @@ def batches(request, pool, body, query):
     "The card batches the signed-in merchant or tenant asked for"
     Batch = pool.get('property.visitor.card.batch')
     user = request.web_user
-    domain = [('requester', '=', user.id)]
-    if query.get('state'):
-        domain.append(('state', '=', query['state']))
-    return page(Batch, domain, offset=query.get('offset', 0),
-        limit=query.get('limit', 20),
-        serialize=lambda b: serialize_batch(b, user, cards=False))
+    return _page_of(Batch, [('requester', '=', user.id)], query,
+        lambda b: serialize_batch(b, user, cards=False))
 
 
 def _own_batch(request, pool, batch_id):
@@ -463,11 +463,9 @@ def issue_card(request, pool, body, batch_id):
     errors=[404, 409])
 def cancel_batch(request, pool, body, batch_id):
     "Cancel a card batch: its cards stop opening the gates"
-    Batch = pool.get('property.visitor.card.batch')
-    batch = _own_batch(request, pool, batch_id)
-    _require_state(batch, {'requested', 'approved'})
-    Batch.cancel([batch])
-    return serialize_batch(Batch(batch.id), request.web_user)
+    batch = _transition(_own_batch(request, pool, batch_id),
+        'cancel', 'cancelled')
+    return serialize_batch(batch, request.web_user)
 
 
 # Visitors: any signed-in account (VIS-2)
@@ -503,12 +501,8 @@ def my_visits(request, pool, body, query):
     "The applications of the signed-in account to visit, newest first"
     Visit = pool.get('property.visitor.visit')
     user = request.web_user
-    domain = [('applicant', '=', user.id)]
-    if query.get('state'):
-        domain.append(('state', '=', query['state']))
-    return page(Visit, domain, offset=query.get('offset', 0),
-        limit=query.get('limit', 20),
-        serialize=lambda v: serialize_visit(v, user))
+    return _page_of(Visit, [('applicant', '=', user.id)], query,
+        lambda v: serialize_visit(v, user))
 
 
 def _my_visit(request, pool, visit_id):
@@ -529,11 +523,9 @@ def my_visit(request, pool, body, visit_id):
     errors=[404, 409])
 def cancel_my_visit(request, pool, body, visit_id):
     "Withdraw an application or give up an approved visit"
-    Visit = pool.get('property.visitor.visit')
-    visit = _my_visit(request, pool, visit_id)
-    _require_state(visit, {'requested', 'approved'})
-    Visit.cancel([visit])
-    return serialize_visit(Visit(visit.id), request.web_user)
+    visit = _transition(_my_visit(request, pool, visit_id),
+        'cancel', 'cancelled')
+    return serialize_visit(visit, request.web_user)
 
 
 # Passes: the host's and the visitor's
@@ -684,11 +676,10 @@ def technician_passages(request, pool, body, query):
     "The entries and exits the signed-in technician recorded"
     Passage = pool.get('property.visitor.passage')
     user = request.web_user
-    result = page(Passage, [
+    result = _page_of(Passage, [
             ('technician', '=', user.id),
             ('kind', '=', 'technician'),
-            ], offset=query.get('offset', 0), limit=query.get('limit', 20),
-        serialize=serialize_passage)
+            ], query, serialize_passage)
     last = Passage.last_technician_passage(user)
     result['inside'] = bool(last and last.direction == 'in')
     return result
@@ -696,7 +687,7 @@ def technician_passages(request, pool, body, query):
 
 # Gates (VIS-4)
 
-def authenticate_gate(request, pool):
+def authenticate_gate(request, pool, cached=False):
     "Return the gate of the Authorization header or raise 401/403"
     Gate = pool.get('property.visitor.gate')
     scheme, _, credentials = request.headers.get(
@@ -705,14 +696,22 @@ def authenticate_gate(request, pool):
     gate = None
     if scheme.lower() == 'gate' and gate_id.isdigit() and len(gate_id) < 10:
         with Transaction().set_context(active_test=False):
-            gate = Gate.authenticate(int(gate_id), key)
+            gate = Gate.authenticate(int(gate_id), key, cached=cached)
     if not gate:
-        raise APIError(401, 'unauthenticated', _message(
-                'property_visitor.msg_gate_unauthenticated'),
-            headers={'WWW-Authenticate': 'Gate'})
+        raise _gate_unauthenticated()
     if not gate.active:
-        raise error(403, 'forbidden', 'property_visitor.msg_gate_inactive')
+        raise _gate_inactive()
     return gate
+
+
+def _gate_unauthenticated():
+    return APIError(401, 'unauthenticated', _message(
+            'property_visitor.msg_gate_unauthenticated'),
+        headers={'WWW-Authenticate': 'Gate'})
+
+
+def _gate_inactive():
+    return error(403, 'forbidden', 'property_visitor.msg_gate_inactive')
 
 
 def _message(message_id, **variables):
@@ -738,8 +737,13 @@ def gate_verify(request, pool, body):
     first gate that opens for it, so the same code scanned twice, even at
     two gates at the same moment, opens once.
     """
-    gate = authenticate_gate(request, pool)
-    scan = gate.verify(body['token'])
+    # The hot path of the gates: the gate may come from the cache
+    gate = authenticate_gate(request, pool, cached=True)
+    try:
+        scan = gate.verify(body['token'])
+    except GateAuthenticationError as e:
+        raise (_gate_inactive() if e.code == 'inactive'
+            else _gate_unauthenticated())
     verdict = {
         'result': scan.result,
         'reason': scan.reason,

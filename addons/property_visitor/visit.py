@@ -2,6 +2,7 @@
 # level of this repository contains the full copyright notices and license terms.
 import datetime as dt
 
+from sql.functions import CurrentTimestamp
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
@@ -10,24 +11,16 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
-from .exceptions import HostNotFound, VisitError, VisitValidationError
+from .common import HostRequestMixin
+from .exceptions import HostNotFound, VisitError
 from .pass_ import clear_cache
+from .statement import Param, StatementMixin
 
-MAX_WINDOW = dt.timedelta(days=31)
 FINAL_STATES = {'rejected', 'cancelled', 'expired', 'completed'}
 
 
-def mask_phone(phone):
-    "138****5678"
-    if not phone:
-        return phone
-    if len(phone) < 8:
-        return '*' * len(phone)
-    return phone[:3] + '*' * (len(phone) - 7) + phone[-4:]
-
-
-def mask_id_number(number):
-    "110***********1234"
+def mask(number):
+    "A phone or ID number with only its ends: 138****5678, 110****1234"
     if not number:
         return number
     if len(number) < 8:
@@ -52,10 +45,7 @@ class PersonalDataMixin:
     Every client (list, form, export, scripts) gets the same masked values.
     """
     __slots__ = ()
-    _personal_fields = {
-        'visitor_phone': mask_phone,
-        'visitor_id_number': mask_id_number,
-        }
+    _personal_fields = {'visitor_phone', 'visitor_id_number'}
 
     @classmethod
     def read(cls, ids, fields_names):
@@ -65,7 +55,7 @@ class PersonalDataMixin:
         cache = Transaction().get_cache().get(cls.__name__)
         for values in result:
             cached = cache.get(values['id']) if cache else None
-            for name, mask in cls._personal_fields.items():
+            for name in cls._personal_fields:
                 if name in values:
                     values[name] = mask(values[name])
                 if cached is not None and name in cached:
@@ -73,7 +63,8 @@ class PersonalDataMixin:
         return result
 
 
-class Visit(PersonalDataMixin, Workflow, ModelSQL, ModelView):
+class Visit(StatementMixin, PersonalDataMixin, HostRequestMixin, Workflow,
+        ModelSQL, ModelView):
     "Visit to a merchant or tenant, by invitation or on application"
     __name__ = 'property.visitor.visit'
     _states = {
@@ -100,9 +91,6 @@ class Visit(PersonalDataMixin, Workflow, ModelSQL, ModelView):
     visitor_id_number = fields.Char("Visitor ID Number", states=_states)
     plate = fields.Char("Plate Number", states=_states)
     purpose = fields.Char("Purpose", states=_states)
-    valid_from = fields.DateTime("From", required=True, states=_states)
-    valid_to = fields.DateTime("To", required=True, states=_states,
-        domain=[('valid_to', '>', Eval('valid_from', None))])
     state = fields.Selection([
             ('requested', "Requested"),
             ('approved', "Approved"),
@@ -131,16 +119,7 @@ class Visit(PersonalDataMixin, Workflow, ModelSQL, ModelView):
                     (t.valid_to, Index.Range()),
                     where=t.state.in_(['requested', 'approved'])),
                 })
-        cls._order = [('valid_from', 'DESC'), ('id', 'DESC')]
-        cls._transitions |= {
-            ('requested', 'approved'),
-            ('requested', 'rejected'),
-            ('requested', 'cancelled'),
-            ('requested', 'expired'),
-            ('approved', 'cancelled'),
-            ('approved', 'expired'),
-            ('approved', 'completed'),
-            }
+        cls._transitions.add(('approved', 'completed'))
         cls._buttons.update({
                 'cancel': {
                     'invisible': ~Eval('state').in_(
@@ -176,43 +155,11 @@ class Visit(PersonalDataMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def preprocess_values(cls, mode, values):
-        pool = Pool()
-        Estate = pool.get('property.estate')
         values = super().preprocess_values(mode, values)
-        if values.get('estate'):
-            values['company'] = Estate(values['estate']).company.id
         for name in ['visitor_phone', 'visitor_id_number', 'plate']:
             if values.get(name):
                 values[name] = values[name].strip().upper()
         return values
-
-    @classmethod
-    def check_window(cls, valid_from, valid_to, date=None):
-        if date is None:
-            date = dt.datetime.now()
-        if valid_to <= valid_from:
-            raise VisitValidationError(gettext(
-                    'property_visitor.msg_window_invalid'), field='valid_to')
-        if valid_to <= date:
-            raise VisitValidationError(gettext(
-                    'property_visitor.msg_window_past'), field='valid_to')
-        if valid_to - valid_from > MAX_WINDOW:
-            raise VisitValidationError(gettext(
-                    'property_visitor.msg_window_too_long',
-                    days=MAX_WINDOW.days), field='valid_to')
-
-    @classmethod
-    def host_units(cls, host):
-        "The units the host occupies as merchant or tenant"
-        pool = Pool()
-        Occupancy = pool.get('property.occupancy')
-        if not host.party or host.front_role not in PAYER_ROLES:
-            return []
-        return sorted({o.unit for o in Occupancy.search([
-                        ('party', '=', host.party.id),
-                        ('role', 'in', sorted(PAYER_ROLES)),
-                        ('current', '=', True),
-                        ])}, key=lambda u: u.id)
 
     @classmethod
     def host_of_unit(cls, unit, phone=None):
@@ -245,9 +192,7 @@ class Visit(PersonalDataMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def invite(cls, host, unit, values):
         "Register the expected visitor of host and issue the pass"
-        if unit not in cls.host_units(host):
-            raise VisitValidationError(gettext(
-                    'property_visitor.msg_unit_not_hosts'), field='unit')
+        cls.check_host_unit(host, unit)
         cls.check_window(values['valid_from'], values['valid_to'])
         visit, = cls.create([{
                     'estate': unit.building.estate.id,
@@ -313,30 +258,34 @@ class Visit(PersonalDataMixin, Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('cancelled')
     def cancel(cls, visits):
-        pool = Pool()
-        Pass = pool.get('property.visitor.pass')
-        Pass.revoke([p for v in visits for p in v.passes
-                if p.state == 'active'])
+        cls.revoke_passes(visits)
 
     @classmethod
     @Workflow.transition('expired')
     def expire(cls, visits):
         pool = Pool()
         Pass = pool.get('property.visitor.pass')
-        Pass.expire([p for v in visits for p in v.passes
-                if p.state == 'active'])
+        Pass.expire(cls.active_passes(visits))
+
+    @classmethod
+    def _sql_complete_used(cls, visits=None):
+        "UPDATE completing the visits (Param('visit')) whose pass was used"
+        table = cls.__table__()
+        if visits is None:
+            visits = [Param('visit')]
+        return table.update(
+            [table.state, table.write_date, table.write_uid],
+            ['completed', CurrentTimestamp(), Param('user')],
+            where=table.id.in_(visits)
+            & table.state.in_(['approved', 'expired']))
 
     @classmethod
     def complete_used(cls, visit_id):
         "Complete the visit whose pass was just used at a gate"
         # Called within the gate's atomic consumption: a plain update keeps
         # the verification to a few statements.
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*table.update(
-                [table.state], ['completed'],
-                where=(table.id == visit_id)
-                & table.state.in_(['approved', 'expired'])))
+        cls._execute('complete_used',
+            visit=visit_id, user=Transaction().user)
         clear_cache(cls, [visit_id])
 
     @classmethod
@@ -347,10 +296,7 @@ class Visit(PersonalDataMixin, Workflow, ModelSQL, ModelView):
         Batch = pool.get('property.visitor.card.batch')
         if date is None:
             date = dt.datetime.now()
-        cls.expire(cls.search([
-                    ('state', 'in', ['requested', 'approved']),
-                    ('valid_to', '<', date),
-                    ]))
+        cls.expire(cls.search_ended(date))
         Pass.expire_passes(date)
         Batch.expire_batches(date)
 

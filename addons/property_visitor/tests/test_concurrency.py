@@ -5,12 +5,11 @@ import os
 import unittest
 
 from trytond import backend
-from trytond.modules.company.tests import create_company, set_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction
 
-from .tools import DBTestCase, setup_estate, window
+from .tools import DBTestCase, company_estate, invite
 
 PROCESSES = 4
 
@@ -43,18 +42,8 @@ class ConcurrencyTestCase(DBTestCase):
     def test_same_pass_many_gates(self):
         "Test processes verifying one token at once open exactly once"
         with Transaction().start(DB_NAME, 1):
-            pool = Pool()
-            Visit = pool.get('property.visitor.visit')
-            company = create_company()
-            with set_company(company):
-                setup = setup_estate(company)
-                valid_from, valid_to = window()
-                visit = Visit.invite(setup.merchant, setup.units[1], {
-                        'visitor_name': "Zhang San",
-                        'valid_from': valid_from,
-                        'valid_to': valid_to,
-                        })
-                pass_, = visit.passes
+            with company_estate() as setup:
+                pass_, = invite(setup).passes
                 token = pass_.static_token()
             pass_id = pass_.id
             gates = [

@@ -6,31 +6,26 @@ import types
 from trytond.modules.company.tests import create_company, set_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
+from trytond.transaction import Transaction
 
-from ..exceptions import PassError
+from ..exceptions import GateAuthenticationError, PassError
+from ..gate import hash_key
 from ..pass_ import TOKEN_SIZE, decode_token, encode_token, timestamp
-from .tools import DBTestCase, setup_estate, window
+from .tools import DBTestCase, company_estate, invite, setup_estate
 
 
 class PassTestCase(DBTestCase):
     "Test the signed single-use passes and their verification at gates"
 
-    def invite(self, setup, start=dt.timedelta(hours=-1),
-            length=dt.timedelta(hours=4), gates=None):
-        pool = Pool()
-        Visit = pool.get('property.visitor.visit')
-        Pass = pool.get('property.visitor.pass')
-        valid_from, valid_to = window(start, length)
-        visit = Visit.invite(setup.merchant, setup.units[1], {
-                'visitor_name': "Zhang San",
-                'visitor_phone': '13700001111',
-                'valid_from': valid_from,
-                'valid_to': valid_to,
-                })
+    def invite(self, setup, gates=None, **kwargs):
+        "Return a new visit, its pass and the pass' static token"
+        Pass = Pool().get('property.visitor.pass')
+        visit = invite(setup, **kwargs)
         pass_, = visit.passes
         if gates is not None:
             Pass.write([pass_], {'gates': [('add', [g.id for g in gates])]})
-        return visit, Pass(pass_.id)
+        pass_ = Pass(pass_.id)
+        return visit, pass_, pass_.static_token()
 
     def verdict(self, passage):
         return passage.result, passage.reason
@@ -38,11 +33,8 @@ class PassTestCase(DBTestCase):
     @with_transaction()
     def test_token_format(self):
         "Test the static token is compact, signed and names the pass"
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
-            visit, pass_ = self.invite(setup)
-            token = pass_.static_token()
+        with company_estate() as setup:
+            visit, pass_, token = self.invite(setup)
         self.assertEqual(len(token), TOKEN_SIZE)
         self.assertEqual(len(token), 132)
         self.assertTrue(token.startswith('PV1.'))
@@ -59,11 +51,8 @@ class PassTestCase(DBTestCase):
     @with_transaction()
     def test_replay_refused(self):
         "Test the first scan opens and every later scan is refused as used"
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
-            visit, pass_ = self.invite(setup)
-            token = pass_.static_token()
+        with company_estate() as setup:
+            visit, pass_, token = self.invite(setup)
             first = setup.north.verify(token)
             again = setup.north.verify(token)
             elsewhere = setup.south.verify(token)
@@ -83,11 +72,8 @@ class PassTestCase(DBTestCase):
     @with_transaction()
     def test_tampered_token(self):
         "Test a token with a changed character or payload is refused"
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
-            _, pass_ = self.invite(setup)
-            token = pass_.static_token()
+        with company_estate() as setup:
+            _, pass_, token = self.invite(setup)
             position = 40
             flipped = 'A' if token[position] != 'A' else 'B'
             tampered = token[:position] + flipped + token[position + 1:]
@@ -106,11 +92,9 @@ class PassTestCase(DBTestCase):
         "Test a token naming an unknown key or forged with another key"
         pool = Pool()
         SigningKey = pool.get('property.visitor.signing_key')
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
-            _, pass_ = self.invite(setup)
-            key = SigningKey.get_active(company)
+        with company_estate() as setup:
+            _, pass_, _ = self.invite(setup)
+            key = SigningKey.get_active(setup.company)
             claims = decode_token(pass_.static_token())[0]
             unknown = types.SimpleNamespace(kid=key.kid + 7, sign=key.sign)
             token = encode_token(unknown, claims)
@@ -130,11 +114,8 @@ class PassTestCase(DBTestCase):
     @with_transaction()
     def test_expired(self):
         "Test a pass is refused after its window and the clock skew"
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
-            _, pass_ = self.invite(setup)
-            token = pass_.static_token()
+        with company_estate() as setup:
+            _, pass_, token = self.invite(setup)
             late = pass_.valid_to + dt.timedelta(seconds=31)
             self.assertEqual(
                 self.verdict(setup.north.verify(token, late)),
@@ -147,11 +128,8 @@ class PassTestCase(DBTestCase):
     @with_transaction()
     def test_not_yet_valid(self):
         "Test a pass is refused before its window"
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
-            _, pass_ = self.invite(setup, start=dt.timedelta(hours=2))
-            token = pass_.static_token()
+        with company_estate() as setup:
+            _, pass_, token = self.invite(setup, start=dt.timedelta(hours=2))
             self.assertEqual(self.verdict(setup.north.verify(token)),
                 ('deny', 'not_yet_valid'))
             self.assertEqual(self.verdict(setup.north.verify(
@@ -162,12 +140,9 @@ class PassTestCase(DBTestCase):
         "Test a pass opens only its gates of its estate"
         pool = Pool()
         Gate = pool.get('property.visitor.gate')
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
-            other = setup_estate(company, code='E2')
-            _, pass_ = self.invite(setup, gates=[setup.north])
-            token = pass_.static_token()
+        with company_estate() as setup:
+            other = setup_estate(setup.company, code='E2')
+            _, pass_, token = self.invite(setup, gates=[setup.north])
             self.assertEqual(decode_token(token)[0].gates,
                 1 << setup.north.bit)
             # Same gate number in another estate
@@ -187,17 +162,13 @@ class PassTestCase(DBTestCase):
         pool = Pool()
         Visit = pool.get('property.visitor.visit')
         SigningKey = pool.get('property.visitor.signing_key')
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
-            visit, pass_ = self.invite(setup)
-            token = pass_.static_token()
+        with company_estate() as setup:
+            visit, pass_, token = self.invite(setup)
             Visit.cancel([visit])
             self.assertEqual(self.verdict(setup.north.verify(token)),
                 ('deny', 'revoked'))
 
-            _, pass_ = self.invite(setup)
-            token = pass_.static_token()
+            _, pass_, token = self.invite(setup)
             SigningKey.revoke(SigningKey.search([]))
             self.assertEqual(self.verdict(setup.north.verify(token)),
                 ('deny', 'unknown_key'))
@@ -207,16 +178,14 @@ class PassTestCase(DBTestCase):
         "Test a new key signs new passes while the old passes still open"
         pool = Pool()
         SigningKey = pool.get('property.visitor.signing_key')
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
-            _, old_pass = self.invite(setup)
+        with company_estate() as setup:
+            _, old_pass, _ = self.invite(setup)
             old_token = old_pass.static_token()
-            old_key = SigningKey.get_active(company)
-            new_key, = SigningKey.create([{'company': company.id}])
+            old_key = SigningKey.get_active(setup.company)
+            new_key, = SigningKey.create([{'company': setup.company.id}])
             self.assertEqual(SigningKey(old_key.id).state, 'retired')
-            self.assertEqual(SigningKey.get_active(company), new_key)
-            _, new_pass = self.invite(setup)
+            self.assertEqual(SigningKey.get_active(setup.company), new_key)
+            _, new_pass, _ = self.invite(setup)
             new_token = new_pass.static_token()
             self.assertEqual(decode_token(new_token)[0].kid, new_key.kid)
             self.assertEqual(decode_token(old_token)[0].kid, old_key.kid)
@@ -231,10 +200,8 @@ class PassTestCase(DBTestCase):
         pool = Pool()
         Configuration = pool.get('property.visitor.configuration')
         config = Configuration(1)
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
-            _, pass_ = self.invite(setup)
+        with company_estate() as setup:
+            _, pass_, _ = self.invite(setup)
             now = dt.datetime.now().replace(microsecond=0)
             start = dt.datetime.fromtimestamp(
                 timestamp(now) // 30 * 30, dt.timezone.utc).replace(
@@ -270,12 +237,9 @@ class PassTestCase(DBTestCase):
     @with_transaction()
     def test_offline_reconciliation(self):
         "Test a code opened offline at two gates is flagged for a person"
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
-            _, pass_ = self.invite(setup)
-            token = pass_.static_token()
-            _, other = self.invite(setup)
+        with company_estate() as setup:
+            _, pass_, token = self.invite(setup)
+            _, other, _ = self.invite(setup)
             other_token = other.static_token()
             now = dt.datetime.now().replace(microsecond=0)
             scans = [
@@ -322,11 +286,8 @@ class PassTestCase(DBTestCase):
         "Test a scan made offline in the window counts after the pass expired"
         pool = Pool()
         Visit = pool.get('property.visitor.visit')
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
-            visit, pass_ = self.invite(setup)
-            token = pass_.static_token()
+        with company_estate() as setup:
+            visit, pass_, token = self.invite(setup)
             Visit.expire_visits(pass_.valid_to + dt.timedelta(minutes=1))
             self.assertEqual(pass_.__class__(pass_.id).state, 'expired')
             outcome, = setup.north.reconcile_offline([{
@@ -336,4 +297,80 @@ class PassTestCase(DBTestCase):
         self.assertEqual(outcome['status'], 'recorded')
         self.assertEqual(pass_.__class__(pass_.id).state, 'used')
         self.assertEqual(Visit(visit.id).state, 'completed')
+
+    def change_behind_cache(self, Model, record, **values):
+        "Write values of record as another process would, unknown to caches"
+        table = Model.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update(
+                [getattr(table, n) for n in values], list(values.values()),
+                where=table.id == record.id))
+
+    @with_transaction()
+    def test_cached_gate_checked_again(self):
+        "Test a gate changed elsewhere is refused as it is, not as cached"
+        pool = Pool()
+        Gate = pool.get('property.visitor.gate')
+        Pass = pool.get('property.visitor.pass')
+        with company_estate() as setup:
+            _, pass_, token = self.invite(setup, gates=[setup.north])
+            north = {'key_hash': hash_key(setup.north_key), 'active': True,
+                'bit': setup.north.bit}
+            for values, refusal in [
+                    ({'key_hash': hash_key('gk_other')}, 'unauthenticated'),
+                    ({'active': False}, 'inactive'),
+                    ({'bit': 7}, ('deny', 'wrong_gate')),
+                    ]:
+                with self.subTest(values=values):
+                    gate = Gate.authenticate(
+                        setup.north.id, setup.north_key, cached=True)
+                    self.change_behind_cache(Gate, setup.north, **values)
+                    # This process still knows the gate as it was
+                    self.assertEqual(Gate.authenticate(
+                            setup.north.id, setup.north_key, cached=True),
+                        gate)
+                    if isinstance(refusal, tuple):
+                        self.assertEqual(
+                            self.verdict(gate.verify(token)), refusal)
+                    else:
+                        with self.assertRaises(
+                                GateAuthenticationError) as cm:
+                            gate.verify(token)
+                        self.assertEqual(cm.exception.code, refusal)
+                    self.assertEqual(Pass(pass_.id).state, 'active')
+                    self.change_behind_cache(Gate, setup.north, **north)
+
+            # A gate cached while disabled is read again
+            self.change_behind_cache(Gate, setup.north, active=False)
+            Gate._authentication_cache.clear()
+            self.assertFalse(Gate.authenticate(
+                    setup.north.id, setup.north_key, cached=True).active)
+            self.change_behind_cache(Gate, setup.north, active=True)
+            gate = Gate.authenticate(
+                setup.north.id, setup.north_key, cached=True)
+            self.assertTrue(gate.active)
+            self.assertEqual(self.verdict(gate.verify(token)),
+                ('open', None))
+
+    @with_transaction()
+    def test_cached_key_checked_again(self):
+        "Test a signing key revoked elsewhere stops opening at once"
+        pool = Pool()
+        Gate = pool.get('property.visitor.gate')
+        Pass = pool.get('property.visitor.pass')
+        SigningKey = pool.get('property.visitor.signing_key')
+        with company_estate() as setup:
+            _, pass_, token = self.invite(setup)
+            key = SigningKey.get_active(setup.company)
+            gate = Gate.authenticate(
+                setup.north.id, setup.north_key, cached=True)
+            self.assertEqual(SigningKey.verifying_public_key(
+                    setup.company.id, key.kid, cached=True), key.public_key)
+            self.change_behind_cache(SigningKey, key, state='revoked')
+            # This process still has the key
+            self.assertEqual(SigningKey.verifying_public_key(
+                    setup.company.id, key.kid, cached=True), key.public_key)
+            self.assertEqual(self.verdict(gate.verify(token)),
+                ('deny', 'unknown_key'))
+            self.assertEqual(Pass(pass_.id).state, 'active')
 

@@ -418,6 +418,30 @@ class VisitorRouteTestCase(RouteTestCase):
         response = self.verify(client, token)
         self.assertEqual(response.json['result'], 'open')
 
+    def test_gate_new_key(self):
+        "Test a gate's new key opens at once and its old key no more"
+        client = self.client()
+        first, second = [self.invite(client).json['pass']['token']
+            for _ in range(2)]
+        with Transaction().start(DB_NAME, 1):
+            Estate = Pool().get('property.estate')
+            gate, old_key = create_gate(
+                Estate(self.ids['estate']), 'R', bit=6)
+            gate_id = gate.id
+
+        def verify(token, key):
+            return client.post(self.url('/gate/verify'),
+                json={'token': token},
+                headers={'Authorization': f'Gate {gate_id}:{key}'})
+        self.assertEqual(verify(first, old_key).status_code, 200)
+        with Transaction().start(DB_NAME, 1):
+            Gate = Pool().get('property.visitor.gate')
+            new_key = Gate(gate_id).set_new_key()
+        self.assertEqual(verify(second, old_key).status_code, 401)
+        response = verify(second, new_key)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json['result'], 'open')
+
     def test_gate_keys(self):
         "Test gates fetch the public keys and their scope, never a secret"
         client = self.client()

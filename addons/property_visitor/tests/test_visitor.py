@@ -14,7 +14,7 @@ from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from ..exceptions import HostNotFound, VisitError
-from .tools import DBTestCase, setup_estate, window
+from .tools import DBTestCase, company_estate, invite, window
 
 
 class VisitorTestCase(DBTestCase):
@@ -34,6 +34,11 @@ class VisitorTestCase(DBTestCase):
                     }])
         return user
 
+    def create_staff(self, company):
+        "Create a visitor clerk and a visitor administrator of company"
+        return (self.create_user('clerk', ['group_visitor'], company),
+            self.create_user('boss', ['group_visitor_admin'], company))
+
     @contextmanager
     def as_user(self, user):
         "Run as user with access rights and record rules enforced"
@@ -42,18 +47,6 @@ class VisitorTestCase(DBTestCase):
                 transaction.set_context(
                     _check_access=True, company=user.company.id):
             yield
-
-    def invite(self, setup, **values):
-        Visit = Pool().get('property.visitor.visit')
-        valid_from, valid_to = window()
-        return Visit.invite(setup.merchant, setup.units[1], {
-                'visitor_name': "Zhang San",
-                'visitor_phone': '13700001111',
-                'visitor_id_number': '110101199003071234',
-                'valid_from': valid_from,
-                'valid_to': valid_to,
-                **values,
-                })
 
     def export(self, kind):
         pool = Pool()
@@ -74,12 +67,9 @@ class VisitorTestCase(DBTestCase):
         "Test phone and ID numbers are masked for clerks, not for admins"
         pool = Pool()
         Visit = pool.get('property.visitor.visit')
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
-            visit = self.invite(setup)
-        clerk = self.create_user('clerk', ['group_visitor'], company)
-        admin = self.create_user('boss', ['group_visitor_admin'], company)
+        with company_estate() as setup:
+            visit = invite(setup, visitor_id_number='110101199003071234')
+        clerk, admin = self.create_staff(setup.company)
 
         with self.as_user(clerk):
             record, = Visit.read([visit.id], [
@@ -108,10 +98,8 @@ class VisitorTestCase(DBTestCase):
     @with_transaction()
     def test_passage_export(self):
         "Test the passage log exports to XLSX with its gates and results"
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
-            token = self.invite(setup).passes[0].static_token()
+        with company_estate() as setup:
+            token = invite(setup).passes[0].static_token()
             setup.north.verify(token)
             setup.south.verify(token)
             rows = self.export('passage')
@@ -130,8 +118,7 @@ class VisitorTestCase(DBTestCase):
         company = create_company()
         with set_company(company):
             key = SigningKey.get_active(company)
-        clerk = self.create_user('clerk', ['group_visitor'], company)
-        admin = self.create_user('boss', ['group_visitor_admin'], company)
+        clerk, admin = self.create_staff(company)
         with self.as_user(clerk):
             with self.assertRaises(AccessError):
                 SigningKey.read([key.id], ['public_key'])
@@ -154,15 +141,12 @@ class VisitorTestCase(DBTestCase):
         "Test only visitor administrators approve card batches"
         pool = Pool()
         Batch = pool.get('property.visitor.card.batch')
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
+        with company_estate() as setup:
             valid_from, valid_to = window()
             batch = Batch.request(setup.merchant, setup.units[1], {
                     'group_name': "Training", 'quantity': 3,
                     'valid_from': valid_from, 'valid_to': valid_to})
-        clerk = self.create_user('clerk', ['group_visitor'], company)
-        admin = self.create_user('boss', ['group_visitor_admin'], company)
+        clerk, admin = self.create_staff(setup.company)
         with self.as_user(clerk):
             self.assertEqual(Batch.search([]), [batch])
             with self.assertRaises(AccessButtonError):
@@ -186,14 +170,12 @@ class VisitorTestCase(DBTestCase):
         pool = Pool()
         Visit = pool.get('property.visitor.visit')
         Gate = pool.get('property.visitor.gate')
-        company = create_company()
-        other = create_company(name="Other Property Co.")
-        with set_company(company):
-            visit = self.invite(setup_estate(company))
-        with set_company(other):
-            other_setup = setup_estate(other, code='O1')
-            other_visit = self.invite(other_setup)
-        clerk = self.create_user('clerk', ['group_visitor'], company)
+        with company_estate() as setup:
+            visit = invite(setup)
+        with company_estate(
+                "Other Property Co.", code='O1') as other_setup:
+            other_visit = invite(other_setup)
+        clerk, _ = self.create_staff(setup.company)
         with self.as_user(clerk):
             self.assertEqual(Visit.search([]), [visit])
             self.assertNotIn(other_setup.north, Gate.search([]))
@@ -205,9 +187,7 @@ class VisitorTestCase(DBTestCase):
         "Test applications go to the occupant and are limited in number"
         pool = Pool()
         Visit = pool.get('property.visitor.visit')
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
+        with company_estate() as setup:
             guest = create_account('guest', name="Zhang San")
             valid_from, valid_to = window()
             values = {'visitor_name': "Zhang San",
@@ -229,10 +209,8 @@ class VisitorTestCase(DBTestCase):
         pool = Pool()
         Visit = pool.get('property.visitor.visit')
         Batch = pool.get('property.visitor.card.batch')
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
-            visit = self.invite(setup)
+        with company_estate() as setup:
+            visit = invite(setup)
             valid_from, valid_to = window()
             application = Visit.apply(
                 create_account('guest', name="G"), setup.units[1],
@@ -263,11 +241,9 @@ class VisitorTestCase(DBTestCase):
         config = Configuration(1)
         config.retention_days = 90
         config.save()
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
-            recent = self.invite(setup)
-            old = self.invite(setup)
+        with company_estate() as setup:
+            recent = invite(setup)
+            old = invite(setup)
             token = old.passes[0].static_token()
             scan = setup.north.verify(token)
             technician = create_account('technician', name="T")
@@ -299,11 +275,9 @@ class VisitorTestCase(DBTestCase):
         pool = Pool()
         Statistic = pool.get('property.visitor.statistic')
         Date = pool.get('ir.date')
-        company = create_company()
-        with set_company(company):
-            setup = setup_estate(company)
+        with company_estate() as setup:
             for _ in range(2):
-                token = self.invite(setup).passes[0].static_token()
+                token = invite(setup).passes[0].static_token()
                 setup.north.verify(token)
                 setup.south.verify(token)
             setup.south.verify('garbage')
