@@ -15,6 +15,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .estate import LEASABLE_TYPES, PAYER_ROLES
 from .exceptions import CertificationError, CertificationValidationError
+from .prepared import Prepared
 
 CERTIFICATION_ROLES = [
     ('merchant', "Merchant"),
@@ -132,12 +133,20 @@ class Certification(Workflow, ModelSQL, ModelView):
             ]
 
     @classmethod
-    def get_current(cls, web_user):
-        "Return the latest request of the account or None"
-        certifications = cls.search([
-                ('web_user', '=', web_user.id),
-                ], limit=1)
-        return certifications[0] if certifications else None
+    def current_summary(cls, web_user_id):
+        """Return the API description of the latest request of the account,
+        or None (one query, for GET /me)"""
+        Unit = Pool().get('property.unit')
+        cursor = Transaction().connection.cursor()
+        _current_query.execute(cursor, user=web_user_id)
+        summary = None
+        for row in cursor:
+            if summary is None:
+                summary = dict(zip(SUMMARY_FIELDS, row), units=[])
+            if row[len(SUMMARY_FIELDS)] is not None:
+                summary['units'].append(
+                    Unit.describe_row(row[len(SUMMARY_FIELDS):]))
+        return summary
 
     @classmethod
     def submit(cls, web_user, name, phone, role, units, photos=None):
@@ -352,3 +361,34 @@ class Reject(Wizard):
         Certification = pool.get('property.certification')
         Certification.reject_with_reason(self.records, self.start.reason)
         return 'end'
+
+
+SUMMARY_FIELDS = ['id', 'state', 'name', 'phone', 'role', 'reject_reason',
+    'submitted_at', 'decided_at']
+
+
+def _current_query(param):
+    "The latest request of an account with its units, in the model's order"
+    pool = Pool()
+    Certification = pool.get('property.certification')
+    CertificationUnit = pool.get('property.certification-property.unit')
+    Unit = pool.get('property.unit')
+    certification = Certification.__table__()
+    latest = Certification.__table__()
+    relation = CertificationUnit.__table__()
+    unit = Unit.__table__()
+    from_, unit_columns = Unit.describe_join(
+        certification.join(relation, 'LEFT',
+            condition=relation.certification == certification.id),
+        relation.unit, 'LEFT', table=unit)
+    return from_.select(
+        *(getattr(certification, f) for f in SUMMARY_FIELDS),
+        *unit_columns,
+        where=certification.id == latest.select(latest.id,
+            where=latest.web_user == param('user'),
+            order_by=[latest.submitted_at.desc, latest.id.desc],
+            limit=1),
+        order_by=[unit.full_code.asc, unit.id.asc])
+
+
+_current_query = Prepared(_current_query)

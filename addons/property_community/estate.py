@@ -180,33 +180,51 @@ class Unit(DeactivableMixin, ModelSQL, ModelView):
     @classmethod
     def describe(cls, ids):
         "Return the API description of the units, in the order of ids"
-        pool = Pool()
-        Building = pool.get('property.building')
-        Estate = pool.get('property.estate')
-        unit, building, estate = (
-            cls.__table__(), Building.__table__(), Estate.__table__())
+        unit = cls.__table__()
+        from_, columns = cls.describe_join(None, unit.id, table=unit)
         cursor = Transaction().connection.cursor()
         described = {}
         for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
-            cursor.execute(*unit
-                .join(building, condition=unit.building == building.id)
-                .join(estate, condition=building.estate == estate.id)
-                .select(unit.id, unit.full_code, unit.type, unit.floor,
-                    unit.area, estate.name, building.name,
+            cursor.execute(*from_.select(*columns,
                     where=unit.id.in_(list(sub_ids))))
-            for id_, code, type_, floor, area, estate_name, building_name \
-                    in cursor:
-                described[id_] = {
-                    'id': id_,
-                    'code': code,
-                    'type': type_,
-                    'floor': floor,
-                    'area': (Decimal(str(area)).quantize(Decimal('0.01'))
-                        if area is not None else None),
-                    'estate': estate_name,
-                    'building': building_name,
-                    }
+            for row in cursor:
+                described[row[0]] = cls.describe_row(row)
         return [described[i] for i in ids if i in described]
+
+    @classmethod
+    def describe_join(cls, from_, unit_id, type_='INNER', table=None):
+        """Join to from_ the unit of unit_id with what describe_row needs
+
+        Return the join and the columns to select for describe_row; from_
+        None starts from the unit table (table)."""
+        pool = Pool()
+        unit = table if table is not None else cls.__table__()
+        building = pool.get('property.building').__table__()
+        estate = pool.get('property.estate').__table__()
+        if from_ is not None:
+            from_ = from_.join(unit, type_, condition=unit.id == unit_id)
+        else:
+            from_ = unit
+        from_ = (from_
+            .join(building, type_, condition=unit.building == building.id)
+            .join(estate, type_, condition=building.estate == estate.id))
+        return from_, [unit.id, unit.full_code, unit.type, unit.floor,
+            unit.area, estate.name, building.name]
+
+    @classmethod
+    def describe_row(cls, row):
+        "The API description of a unit from the columns of describe_join"
+        id_, code, type_, floor, area, estate_name, building_name = row
+        return {
+            'id': id_,
+            'code': code,
+            'type': type_,
+            'floor': floor,
+            'area': (Decimal(str(area)).quantize(Decimal('0.01'))
+                if area is not None else None),
+            'estate': estate_name,
+            'building': building_name,
+            }
 
     @property
     def leasable(self):

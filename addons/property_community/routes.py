@@ -48,20 +48,22 @@ def serialize_unit(unit):
 
 
 def serialize_me(user):
+    "The API profile of the account (two queries: GET /me is the hottest)"
     pool = Pool()
-    Unit = pool.get('property.unit')
-    Occupancy = pool.get('property.occupancy')
-    modules = sorted(m for m in pool._modules if m.startswith('property_'))
-    unit_ids = Occupancy.current_unit_ids(user.party) if user.party else []
+    User = pool.get('web.user')
+    Certification = pool.get('property.certification')
+    Date = pool.get('ir.date')
+    profile = User.api_profile(user.id, Date.today())
     return {
-        'id': user.id,
-        'name': user.display_name,
-        'phone': user.phone,
-        'role': user.front_role,
-        'capabilities': capabilities(user.front_role),
-        'modules': modules,
-        'units': Unit.describe(unit_ids),
-        'certification': user.current_certification_summary(),
+        'id': profile['id'],
+        'name': profile['name'],
+        'phone': profile['phone'],
+        'role': profile['role'],
+        'capabilities': capabilities(profile['role']),
+        'modules': sorted(
+            m for m in pool._modules if m.startswith('property_')),
+        'units': profile['units'],
+        'certification': Certification.current_summary(user.id),
         }
 
 
@@ -238,6 +240,8 @@ CERT = {
         'decided_at': {'type': ['string', 'null'], 'format': 'date-time'},
         },
     }
+
+
 UPLOAD = {
     'type': 'object',
     'properties': {
@@ -248,21 +252,6 @@ UPLOAD = {
             'enum': ['image/jpeg', 'image/png', 'image/webp']},
         },
     }
-
-
-def serialize_certification(certification):
-    return {
-        'id': certification.id,
-        'state': certification.state,
-        'name': certification.name,
-        'phone': certification.phone,
-        'role': certification.role,
-        'units': Pool().get('property.unit').describe(
-            [u.id for u in certification.units]),
-        'reject_reason': certification.reject_reason,
-        'submitted_at': certification.submitted_at,
-        'decided_at': certification.decided_at,
-        }
 
 
 @endpoint('/estates', tags=['estate'], response={
@@ -398,7 +387,7 @@ def submit_certification(request, pool, body):
             [photos[i] for i in photo_ids])
     except CertificationValidationError as e:
         raise APIError(422, 'invalid', e.message, field=e.field)
-    return serialize_certification(certification)
+    return Certification.current_summary(certification.web_user.id)
 
 
 @endpoint('/certifications/current', tags=['certification'], response=CERT,
@@ -406,8 +395,8 @@ def submit_certification(request, pool, body):
 def current_certification(request, pool, body):
     "The latest certification request of the signed-in account"
     Certification = pool.get('property.certification')
-    certification = Certification.get_current(request.web_user)
-    if not certification:
+    summary = Certification.current_summary(request.web_user.id)
+    if not summary:
         raise error(404, 'not_found',
             'property_community.msg_certification_none')
-    return serialize_certification(certification)
+    return summary

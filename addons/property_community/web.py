@@ -5,6 +5,7 @@ import hashlib
 import secrets
 
 from sql import Literal
+from sql.conditionals import Coalesce
 
 import trytond.config as config
 from trytond.i18n import gettext
@@ -14,6 +15,7 @@ from trytond.pyson import Bool, Eval
 from trytond.transaction import Transaction
 
 from .exceptions import AccountError
+from .prepared import Prepared
 
 FRONT_ROLES = [
     ('guest', "Guest"),
@@ -90,14 +92,30 @@ class User(metaclass=PoolMeta):
             return []
         return Occupancy.current_unit_ids(self.party)
 
-    def current_certification_summary(self):
-        "The latest certification request of the account, for the API"
-        # Imported here as the routes module may import this one
-        from .routes import serialize_certification
-        Certification = Pool().get('property.certification')
-        certification = Certification.get_current(self)
-        if certification:
-            return serialize_certification(certification)
+    @classmethod
+    def api_profile(cls, user_id, date):
+        """Return the API profile of the account (one query): id, name,
+        phone, role, party and the description of the units its party
+        occupies at date"""
+        cursor = Transaction().connection.cursor()
+        _profile_query.execute(cursor, user=user_id, date=date)
+        Unit = Pool().get('property.unit')
+        profile, units = None, {}
+        for row in cursor:
+            if profile is None:
+                id_, name, phone, role, party = row[:5]
+                profile = {
+                    'id': id_,
+                    'name': name,
+                    'phone': phone,
+                    'role': role,
+                    'party': party,
+                    }
+            if row[5] is not None:
+                units[row[5]] = Unit.describe_row(row[5:])
+        if profile is not None:
+            profile['units'] = [units[i] for i in sorted(units)]
+        return profile
 
     @classmethod
     def preprocess_values(cls, mode, values):
@@ -246,16 +264,9 @@ class Session(ModelSQL, ModelView):
         """
         if not token or len(token) > 128:
             return None
-        table = cls.__table__()
-        user = Pool().get('web.user').__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*table.join(user,
-                condition=table.user == user.id).select(
-                table.id, user.id, user.front_role,
-                where=(table.token_hash == hash_token(token))
-                & (table.revoked == Literal(False))
-                & (table.expires_at > dt.datetime.now())
-                & (user.active == Literal(True))))
+        _session_query.execute(cursor,
+            token_hash=hash_token(token), now=dt.datetime.now())
         return cursor.fetchone()
 
     @classmethod
@@ -268,3 +279,41 @@ class Session(ModelSQL, ModelView):
         if date is None:
             date = dt.datetime.now() - dt.timedelta(days=1)
         cls.delete(cls.search([('expires_at', '<', date)]))
+
+
+def _session_query(param):
+    pool = Pool()
+    session = pool.get('web.user.api_session').__table__()
+    user = pool.get('web.user').__table__()
+    return session.join(user, condition=session.user == user.id).select(
+        session.id, user.id, user.front_role,
+        where=(session.token_hash == param('token_hash'))
+        & (session.revoked == Literal(False))
+        & (session.expires_at > param('now'))
+        & (user.active == Literal(True)))
+
+
+_session_query = Prepared(_session_query)
+
+
+def _profile_query(param):
+    pool = Pool()
+    User = pool.get('web.user')
+    Occupancy = pool.get('property.occupancy')
+    Unit = pool.get('property.unit')
+    user = User.__table__()
+    occupancy = Occupancy.__table__()
+    date = param('date')
+    from_, unit_columns = Unit.describe_join(
+        user.join(occupancy, 'LEFT',
+            condition=(occupancy.party == user.party)
+            & (occupancy.start_date <= date)
+            & (Coalesce(occupancy.end_date, dt.date.max) >= date)),
+        occupancy.unit, 'LEFT')
+    return from_.select(
+        user.id, user.display_name, user.phone, user.front_role, user.party,
+        *unit_columns,
+        where=user.id == param('user'))
+
+
+_profile_query = Prepared(_profile_query)

@@ -1,7 +1,9 @@
 # This file is part of the property platform.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license terms.
+import datetime as dt
 import io
 import itertools
+from zoneinfo import ZoneInfo
 
 from trytond.modules.company.tests import create_company, set_company
 from trytond.pool import Pool
@@ -293,6 +295,46 @@ class CertificationRouteTestCase(RouteTestCase):
         self.assertEqual([u['code'] for u in me['units']], ['HX-B1-04'])
         self.assertEqual(me['certification']['state'], 'approved')
         self.assertEqual(self.submit(headers).status_code, 403)
+
+    def test_me_units_in_company_time_zone(self):
+        "Test /me shows the units occupied today in the company's time zone"
+        # UTC+14 and UTC-11: 25 hours apart, so their dates always differ
+        east, west = 'Pacific/Kiritimati', 'Pacific/Pago_Pago'
+        with Transaction().start(DB_NAME, 1) as transaction:
+            pool = Pool()
+            Company = pool.get('company.company')
+            Occupancy = pool.get('property.occupancy')
+            Party = pool.get('party.party')
+            company, = Company.search([])
+            timezone = company.timezone
+            party = Party(name="Owner from tomorrow")
+            party.save()
+            user = create_account('guest', phone=str(next(_phones)),
+                party=party)
+            token = sign_in(user)
+            Occupancy.create([{
+                        'unit': self.other_unit_ids[1], 'party': party.id,
+                        'role': 'owner',
+                        'start_date': dt.datetime.now(ZoneInfo(east)).date(),
+                        }])
+            Company.write([company], {'timezone': east})
+            transaction.commit()
+        headers = {'Authorization': f'Bearer {token}'}
+        try:
+            me = self.client().get(self.url('/me'), headers=headers).json
+            self.assertEqual(
+                [u['code'] for u in me['units']], ['LY-B1-02'])
+            with Transaction().start(DB_NAME, 1) as transaction:
+                Company = Pool().get('company.company')
+                Company.write(Company.search([]), {'timezone': west})
+                transaction.commit()
+            me = self.client().get(self.url('/me'), headers=headers).json
+            self.assertEqual(me['units'], [])
+        finally:
+            with Transaction().start(DB_NAME, 1) as transaction:
+                Company = Pool().get('company.company')
+                Company.write(Company.search([]), {'timezone': timezone})
+                transaction.commit()
 
     def test_openapi_documents_upload(self):
         "Test the upload operation documents its multipart body"
