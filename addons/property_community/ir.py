@@ -11,3 +11,5 @@ class Cron(metaclass=PoolMeta):
         super().__setup__()
         cls.method.selection.append(
             ('web.user.api_session|clean', "Delete Expired API Sessions"))
+        cls.method.selection.append(
+            ('ir.attachment|clean_uploads', "Delete Unsubmitted Photos"))

@@ -1,5 +1,6 @@
 # This file is part of the property platform.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license terms.
+import datetime as dt
 import os
 import re
 
@@ -9,6 +10,10 @@ from trytond.pool import PoolMeta
 from .exceptions import UploadValidationError
 
 MAX_PHOTO_SIZE = 5 * 1024 * 1024
+# Photos an account may hold before submitting them (a request takes 6)
+MAX_PENDING_UPLOADS = 12
+# Days after which photos never submitted are deleted
+PENDING_UPLOAD_DAYS = 2
 IMAGE_EXTENSIONS = {
     'image/jpeg': '.jpg',
     'image/png': '.png',
@@ -50,11 +55,30 @@ class Attachment(metaclass=PoolMeta):
             raise UploadValidationError(gettext(
                     'property_community.msg_upload_too_large',
                     max=MAX_PHOTO_SIZE // (1024 * 1024)))
+        if owner.__name__ == 'web.user' and cls.search_count([
+                    ('resource', '=', str(owner)),
+                    ], limit=MAX_PENDING_UPLOADS) >= MAX_PENDING_UPLOADS:
+            raise UploadValidationError(gettext(
+                    'property_community.msg_upload_too_many',
+                    max=MAX_PENDING_UPLOADS))
         attachment = cls(
             resource=owner, type='data', name=photo_name(filename, mimetype),
             data=data)
         attachment.save()
         return attachment
+
+    @classmethod
+    def clean_uploads(cls, date=None):
+        "Delete the photos uploaded by accounts and never submitted"
+        if date is None:
+            date = dt.datetime.now() - dt.timedelta(days=PENDING_UPLOAD_DAYS)
+        # Uploads are made by the API (root); attachments that back-office
+        # users add to an account are kept.
+        cls.delete(cls.search([
+                    ('resource', 'like', 'web.user,%'),
+                    ('create_uid', '=', 0),
+                    ('create_date', '<', date),
+                    ]))
 
     @property
     def image_mimetype(self):

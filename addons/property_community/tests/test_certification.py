@@ -336,6 +336,37 @@ class CertificationRouteTestCase(RouteTestCase):
                 Company.write(Company.search([]), {'timezone': timezone})
                 transaction.commit()
 
+    def test_upload_pending_limit_and_clean(self):
+        "Test unsubmitted photos are capped and deleted after two days"
+        headers = self.guest()
+        ids = [self.upload(headers).json['id'] for _ in range(12)]
+        response = self.upload(headers)
+        self.assertEqual(response.status_code, 422)
+        self.assertIn('12', response.json['error']['message'])
+
+        # submitting moves six photos to the request: room again
+        self.assertEqual(
+            self.submit(headers, photos=ids[:6]).status_code, 201)
+        self.assertEqual(self.upload(headers).status_code, 201)
+
+        with Transaction().start(DB_NAME, 1) as transaction:
+            pool = Pool()
+            Attachment = pool.get('ir.attachment')
+            Certification = pool.get('property.certification')
+            later = dt.datetime.now() + dt.timedelta(days=2, minutes=1)
+            Attachment.clean_uploads(later)
+            certification, = Certification.search(
+                [('photos', '!=', None)], order=[('id', 'DESC')], limit=1)
+            certification_user = certification.web_user.id
+            self.assertEqual(
+                sorted(a.id for a in Attachment.search([('id', 'in', ids)])),
+                sorted(ids[:6]))
+            self.assertEqual(Attachment.search(
+                    [('resource', '=', f'web.user,{certification_user}')]),
+                [])
+            self.assertEqual(len(certification.photos), 6)
+            transaction.commit()
+
     def test_openapi_documents_upload(self):
         "Test the upload operation documents its multipart body"
         document = self.client().get(self.url('/openapi.json')).json
