@@ -38,5 +38,6 @@ USER trytond
 VOLUME /var/lib/trytond
 EXPOSE 8000
 # 2 sync workers per container: trytond's work is CPU bound (one core each).
+# The timeout leaves room for back-office imports (20,000 people: ~150 s).
 CMD ["gunicorn", "--workers", "2", "--bind", "0.0.0.0:8000", \
-    "--timeout", "120", "--access-logfile", "-", "trytond.application:app"]
+    "--timeout", "300", "--access-logfile", "-", "trytond.application:app"]
