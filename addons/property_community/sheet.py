@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from trytond.i18n import gettext
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import SheetError
 
@@ -168,6 +168,25 @@ def _safe_text(value):
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def read_batches(Model, domain, names, order=None, size=1000):
+    """Yield the values of names (dotted names allowed) of the records of
+    domain in order, read size records at a time, for exports
+
+    The search applies the user's rules; the related names are read as
+    records read them, without checking access to their models.  Only the
+    ids are kept between batches and no record is instantiated (a record
+    of a search costs ~3 KiB until the end)."""
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*Model.search(domain, order=order, query=True))
+    ids = [i for i, in cursor]
+    for sub_ids in grouped_slice(ids, size):
+        sub_ids = list(sub_ids)
+        with without_check_access():
+            values = {v['id']: v for v in Model.read(sub_ids, names)}
+        for id_ in sub_ids:
+            yield values[id_]
 
 
 def write_sheet(header, rows, format_='xlsx'):

@@ -4,7 +4,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from trytond.model import ModelView, fields
-from trytond.modules.property_community.sheet import write_sheet
+from trytond.modules.property_community.sheet import (
+    read_batches, write_sheet)
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
@@ -77,30 +78,30 @@ class Export(Wizard):
             }
 
     @staticmethod
-    def _local(value):
-        "Format a naive UTC datetime in the timezone of the company"
+    def _zone():
+        "The time zone of the company, None for UTC"
         pool = Pool()
         Company = pool.get('company.company')
-        if value is None:
-            return None
         company = Transaction().context.get('company')
         timezone = Company(company).timezone if company else None
-        if timezone:
+        return ZoneInfo(timezone) if timezone else None
+
+    @staticmethod
+    def _local(value, zone):
+        "Format a naive UTC datetime in zone"
+        if value is None:
+            return None
+        if zone:
             value = value.replace(tzinfo=dt.timezone.utc).astimezone(
-                ZoneInfo(timezone)).replace(tzinfo=None)
+                zone).replace(tzinfo=None)
         return value.strftime('%Y-%m-%d %H:%M')
 
     @classmethod
-    def _period(cls, from_date, to_date):
-        "The naive UTC bounds of the dates in the company timezone"
-        pool = Pool()
-        Company = pool.get('company.company')
-        company = Transaction().context.get('company')
-        timezone = Company(company).timezone if company else None
+    def _period(cls, from_date, to_date, zone):
+        "The naive UTC bounds of the dates in zone"
         start = dt.datetime.combine(from_date, dt.time())
         end = dt.datetime.combine(to_date + dt.timedelta(days=1), dt.time())
-        if timezone:
-            zone = ZoneInfo(timezone)
+        if zone:
             start, end = [d.replace(tzinfo=zone).astimezone(
                     dt.timezone.utc).replace(tzinfo=None)
                 for d in (start, end)]
@@ -111,9 +112,9 @@ class Export(Wizard):
         "The name of a mini-program account, whose phone may be its name"
         if not user:
             return None
-        if user.display_name or full:
-            return user.rec_name
-        return mask(user.phone) or user.rec_name
+        if user['display_name'] or full:
+            return user['rec_name']
+        return mask(user['phone']) or user['rec_name']
 
     @staticmethod
     def _labels(Model, names):
@@ -127,7 +128,8 @@ class Export(Wizard):
     def _visit_sheet(self, from_date, to_date, estate):
         pool = Pool()
         Visit = pool.get('property.visitor.visit')
-        start, end = self._period(from_date, to_date)
+        zone = self._zone()
+        start, end = self._period(from_date, to_date, zone)
         domain = [
             ('valid_from', '<', end),
             ('valid_to', '>=', start),
@@ -141,31 +143,43 @@ class Export(Wizard):
         full = sees_personal_data()
         origins = self._selection(Visit, 'origin')
         states = self._selection(Visit, 'state')
-        rows = []
-        for visit in Visit.search(domain, order=[('valid_from', 'ASC')]):
-            phone, id_number = visit.visitor_phone, visit.visitor_id_number
-            if not full:
-                phone, id_number = mask(phone), mask(id_number)
-            rows.append([
-                    visit.estate.rec_name,
-                    visit.unit.rec_name if visit.unit else None,
-                    self._account(visit.host, full),
-                    origins[visit.origin],
-                    visit.visitor_name,
-                    phone,
-                    id_number,
-                    visit.plate,
-                    visit.purpose,
-                    self._local(visit.valid_from),
-                    self._local(visit.valid_to),
-                    states[visit.state],
-                    ])
-        return header, rows
+
+        account = ['display_name', 'phone', 'rec_name']
+        fields = ['estate.rec_name', 'unit.rec_name', 'origin',
+            'visitor_name', 'visitor_phone', 'visitor_id_number', 'plate',
+            'purpose', 'valid_from', 'valid_to', 'state'] + [
+            f'host.{n}' for n in account]
+
+        def rows():
+            for visit in read_batches(Visit, domain, fields,
+                    [('valid_from', 'ASC'), ('id', 'ASC')]):
+                yield self._visit_row(visit, full, origins, states, zone)
+        return header, rows()
+
+    def _visit_row(self, visit, full, origins, states, zone):
+        phone, id_number = visit['visitor_phone'], visit['visitor_id_number']
+        if not full:
+            phone, id_number = mask(phone), mask(id_number)
+        return [
+            _name(visit['estate.']),
+            _name(visit['unit.']),
+            self._account(visit['host.'], full),
+            origins[visit['origin']],
+            visit['visitor_name'],
+            phone,
+            id_number,
+            visit['plate'],
+            visit['purpose'],
+            self._local(visit['valid_from'], zone),
+            self._local(visit['valid_to'], zone),
+            states[visit['state']],
+            ]
 
     def _passage_sheet(self, from_date, to_date, estate):
         pool = Pool()
         Passage = pool.get('property.visitor.passage')
-        start, end = self._period(from_date, to_date)
+        zone = self._zone()
+        start, end = self._period(from_date, to_date, zone)
         domain = [
             ('scanned_at', '>=', start),
             ('scanned_at', '<', end),
@@ -178,17 +192,33 @@ class Export(Wizard):
         full = sees_personal_data()
         selections = {n: self._selection(Passage, n) for n in [
                 'kind', 'direction', 'mode', 'result', 'reason']}
-        rows = []
-        for passage in Passage.search(domain, order=[('scanned_at', 'ASC')]):
-            rows.append([
-                    self._local(passage.scanned_at),
-                    passage.estate.rec_name,
-                    passage.gate.rec_name if passage.gate else None,
-                    *(selections[n][getattr(passage, n)] for n in [
-                            'kind', 'direction', 'mode', 'result', 'reason']),
-                    passage.pass_.rec_name if passage.pass_ else None,
-                    self._account(passage.host, full),
-                    self._account(passage.technician, full),
-                    passage.flagged,
-                    ])
-        return header, rows
+
+        account = ['display_name', 'phone', 'rec_name']
+        fields = ['scanned_at', 'estate.rec_name', 'gate.rec_name', 'kind',
+            'direction', 'mode', 'result', 'reason', 'pass_.rec_name',
+            'flagged'] + [f'{u}.{n}' for u in ['host', 'technician']
+            for n in account]
+
+        def rows():
+            for passage in read_batches(Passage, domain, fields,
+                    [('scanned_at', 'ASC'), ('id', 'ASC')]):
+                yield self._passage_row(passage, full, selections, zone)
+        return header, rows()
+
+    def _passage_row(self, passage, full, selections, zone):
+        return [
+            self._local(passage['scanned_at'], zone),
+            _name(passage['estate.']),
+            _name(passage['gate.']),
+            *(selections[n][passage[n]] for n in [
+                    'kind', 'direction', 'mode', 'result', 'reason']),
+            _name(passage['pass_.']),
+            self._account(passage['host.'], full),
+            self._account(passage['technician.'], full),
+            passage['flagged'],
+            ]
+
+
+def _name(value):
+    "The record name of a many2one read with its rec_name"
+    return value['rec_name'] if value else None

@@ -111,6 +111,27 @@ class VisitorTestCase(DBTestCase):
                 ])
 
     @with_transaction()
+    def test_visit_export(self):
+        "Test visits export to XLSX, with personal data masked for clerks"
+        with company_estate() as setup:
+            invite(setup, visitor_id_number='110101199003071234')
+            invite(setup, visitor_name="Li Si", visitor_phone='13900002222')
+        clerk, admin = self.create_staff(setup.company)
+        with self.as_user(clerk):
+            rows = self.export('visit')
+        self.assertEqual(len(rows), 3)
+        self.assertEqual(
+            rows[0][4:7], ["Visitor", "Visitor Phone", "Visitor ID Number"])
+        self.assertEqual(sorted(r[4] for r in rows[1:]), ["Li Si", "Zhang San"])
+        self.assertNotIn('13700001111', [r[5] for r in rows])
+        self.assertTrue(all('*' in r[5] for r in rows[1:]))
+        with self.as_user(admin):
+            rows = self.export('visit')
+        self.assertEqual(sorted(r[5] for r in rows[1:]),
+            ['13700001111', '13900002222'])
+        self.assertIn('110101199003071234', [r[6] for r in rows])
+
+    @with_transaction()
     def test_signing_keys_private(self):
         "Test nobody reads a private key through the back office"
         pool = Pool()
