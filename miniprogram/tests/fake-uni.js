@@ -2,7 +2,7 @@
 // level of this repository contains the full copyright notices and license terms.
 
 // A stand-in for the `uni` global: storage in a Map, requests answered by the
-// test's `respond(request)` function, navigation calls recorded.
+// test's `respond(request)` function, navigations, toasts and modals recorded.
 export function installFakeUni() {
   const storage = new Map()
   const fake = {
@@ -31,6 +31,27 @@ export function installFakeUni() {
     reLaunch(options) {
       fake.navigations.push({ type: 'reLaunch', url: options.url })
       setTimeout(() => options.complete && options.complete(), 0)
+    },
+    navigateTo(options) {
+      fake.navigations.push({ type: 'navigateTo', url: options.url })
+    },
+    redirectTo(options) {
+      fake.navigations.push({ type: 'redirectTo', url: options.url })
+    },
+    // toasts and modals shown; a modal is answered with `confirm`
+    toasts: [],
+    modals: [],
+    confirm: true,
+    showToast(options) {
+      fake.toasts.push(options)
+    },
+    showModal(options) {
+      fake.modals.push(options)
+      setTimeout(() => options.success({ confirm: fake.confirm, cancel: !fake.confirm }), 0)
+    },
+    pullDownStopped: 0,
+    stopPullDownRefresh() {
+      fake.pullDownStopped += 1
     },
   }
   function answer(options) {
