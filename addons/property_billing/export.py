@@ -4,26 +4,30 @@
 import datetime as dt
 
 from trytond.model import ModelView, fields
-from trytond.modules.property_community.sheet import write_sheet
+from trytond.modules.property_community.export import (
+    ExportResultMixin, ExportWizardMixin, export_result, export_start)
+from trytond.modules.property_community.sheet import (
+    read_batches, write_sheet)
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
-from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
-from trytond.wizard import Button, StateTransition, StateView, Wizard
+from trytond.wizard import Wizard
 
+LATE_FEES = ['late_fees', 'late_fees_paid', 'late_fees_outstanding']
 # report -> (model, columns, uses periods, uses the date)
 REPORTS = {
     'collection_period': ('property.billing.collection.period',
-        ['period', 'billed', 'paid', 'outstanding', 'rate'], True, False),
-    'collection_estate': ('property.billing.collection.estate',
-        ['period', 'estate', 'billed', 'paid', 'outstanding', 'rate'],
+        ['period', 'billed', 'paid', 'outstanding', 'rate'] + LATE_FEES,
         True, False),
+    'collection_estate': ('property.billing.collection.estate',
+        ['period', 'estate', 'billed', 'paid', 'outstanding', 'rate']
+        + LATE_FEES, True, False),
     'collection_building': ('property.billing.collection.building',
         ['period', 'estate', 'building', 'billed', 'paid', 'outstanding',
-            'rate'], True, False),
+            'rate'] + LATE_FEES, True, False),
     'collection_unit': ('property.billing.collection.unit',
         ['period', 'estate', 'building', 'unit', 'billed', 'paid',
-            'outstanding', 'rate'], True, False),
+            'outstanding', 'rate'] + LATE_FEES, True, False),
     'aging_party': ('property.billing.aging.party',
         ['party', 'outstanding', 'not_due', 'days_30', 'days_60', 'days_90',
             'days_more', 'overdue', 'oldest_due_date'], False, True),
@@ -40,27 +44,27 @@ REPORTS = {
 def report_sheet(report, context):
     """Return the header and the rows of report in context
 
-    The rows are generated a batch of records at a time, for the XLSX
-    writer in write-only mode.
+    The rows are read a batch of records at a time, for the XLSX writer in
+    write-only mode.
     """
     pool = Pool()
     model, names, _, _ = REPORTS[report]
     Model = pool.get(model)
     definitions = Model.fields_get(names)
     header = [definitions[n]['string'] for n in names]
+    relations = {n for n in names if definitions[n]['type'] == 'many2one'}
+    read_names = [f'{n}.rec_name' if n in relations else n for n in names]
 
-    def value(record, name):
-        value = getattr(record, name)
-        if definitions[name]['type'] == 'many2one':
-            return value.rec_name if value else None
-        return value
+    def value(values, name):
+        if name in relations:
+            value = values[f'{name}.']
+            return value['rec_name'] if value else None
+        return values[name]
 
     def rows():
         with Transaction().set_context(context):
-            records = Model.search([])
-            for sub_records in grouped_slice(records, 1000):
-                for record in Model.browse(list(sub_records)):
-                    yield [value(record, n) for n in names]
+            for values in read_batches(Model, [], read_names):
+                yield [value(values, n) for n in names]
     return header, rows()
 
 
@@ -119,27 +123,19 @@ class ExportStart(ModelView):
         return Pool().get('ir.date').today()
 
 
-class ExportResult(ModelView):
+class ExportResult(ExportResultMixin, ModelView):
     __name__ = 'property.billing.collection.export.result'
-    file = fields.Binary("File", filename='filename', readonly=True)
-    filename = fields.Char("File Name", readonly=True)
 
 
-class Export(Wizard):
+class Export(ExportWizardMixin, Wizard):
     "Export collection statistics or arrears to XLSX"
     __name__ = 'property.billing.collection.export'
-    start = StateView('property.billing.collection.export.start',
-        'property_billing.collection_export_start_view_form', [
-            Button("Cancel", 'end', 'tryton-cancel'),
-            Button("Export", 'export', 'tryton-export', default=True),
-            ])
-    export = StateTransition()
-    result = StateView('property.billing.collection.export.result',
-        'property_billing.collection_export_result_view_form', [
-            Button("Close", 'end', 'tryton-close', default=True),
-            ])
+    start = export_start('property.billing.collection.export.start',
+        'property_billing.collection_export_start_view_form')
+    result = export_result('property.billing.collection.export.result',
+        'property_billing.collection_export_result_view_form')
 
-    def transition_export(self):
+    def export_file(self):
         start = self.start
         _, _, periods, date = REPORTS[start.report]
         context = {
@@ -153,7 +149,6 @@ class Export(Wizard):
         if date:
             context['date'] = start.date
         header, rows = report_sheet(start.report, context)
-        self.result.file = write_sheet(header, rows, 'xlsx')
         parts = [start.report.replace('_', '-')]
         if start.estate:
             parts.append(start.estate.code)
@@ -161,14 +156,4 @@ class Export(Wizard):
             parts.extend(filter(None, [start.from_period, start.to_period]))
         else:
             parts.append((start.date or dt.date.today()).isoformat())
-        self.result.filename = '-'.join(parts) + '.xlsx'
-        return 'result'
-
-    def default_result(self, fields):
-        file_ = self.result.file
-        cast = self.result.__class__.file.cast
-        self.result.file = None
-        return {
-            'file': cast(file_) if file_ else None,
-            'filename': self.result.filename,
-            }
+        return write_sheet(header, rows, 'xlsx'), '-'.join(parts) + '.xlsx'

@@ -2,17 +2,20 @@
 # level of this repository contains the full copyright notices and license terms.
 """Collection statistics, arrears aging and the overdue bills (BILL-7)
 
-Every figure comes from the lines of the billing runs whose invoice is
-posted or paid: a line is billed for its amount and still owes the share of
-its invoice's amount to pay (what Tryton's amount_to_pay counts: the
-unreconciled receivable lines of the invoice and its unreconciled payment
-lines), shared among the lines of the invoice by their amounts.  The
+Every figure comes from the lines of the billing runs and the late fees
+billed whose invoice is posted or paid: a line is billed for its amount
+and still owes the share of its invoice's amount to pay (what Tryton's
+amount_to_pay counts: the unreconciled receivable lines of the invoice and
+its unreconciled payment lines), shared among the lines of the invoice by
+their amounts.  The
 queries start from the lines of an estate and period (an index of the
 billing lines) and only look at the receivable lines of the invoices found.
+A property company reports the fees and the late fees apart: the
+collection rate is that of the fees; the arrears count both.
 """
 import datetime as dt
 
-from sql import Literal, Null
+from sql import Literal, Null, Union
 from sql.aggregate import Min, Sum
 from sql.conditionals import Case, Coalesce
 from sql.functions import Round
@@ -88,17 +91,38 @@ class CollectionQuery:
         return where
 
     @classmethod
+    def _billed_lines(cls):
+        """Return the query of the lines billed: the fees of the billing
+        runs and the late fees, told apart by late_fee"""
+        pool = Pool()
+        Line = pool.get('property.billing.line')
+        LateFee = pool.get('property.billing.late_fee')
+        names = ['company', 'estate', 'unit', 'party', 'period', 'amount',
+            'invoice_line']
+        line = Line.__table__()
+        late_fee = LateFee.__table__()
+        # ids of both kinds must not collide in the reports grouping them
+        fees = line.select((line.id * 2).as_('id'),
+            *[getattr(line, n).as_(n) for n in names],
+            Literal(False).as_('late_fee'))
+        late_fees = late_fee.select((late_fee.id * 2 + 1).as_('id'),
+            *[getattr(late_fee, n).as_(n) for n in names],
+            Literal(True).as_('late_fee'),
+            where=late_fee.estate != Null)
+        return Union(fees, late_fees, all_=True)
+
+    @classmethod
     def _lines_query(cls, states=('posted', 'paid'), periods=True,
             building=False, due_date=False):
         """Return the query of the billed lines of the context
 
         Its columns are id, company, estate, unit, party, period, invoice,
-        state, amount, due (what the line still owes), building with
+        state, amount, due (what the line still owes), late_fee (whether
+        it is a late fee), building with
         building and due_date (the earliest maturity of the invoice still
         to pay) with due_date.
         """
         pool = Pool()
-        Line = pool.get('property.billing.line')
         InvoiceLine = pool.get('account.invoice.line')
         Invoice = pool.get('account.invoice')
         Unit = pool.get('property.unit')
@@ -110,7 +134,7 @@ class CollectionQuery:
         building = building or context.get('building')
 
         def billed(states):
-            line = Line.__table__()
+            line = cls._billed_lines()
             invoice_line = InvoiceLine.__table__()
             invoice = Invoice.__table__()
             unit = Unit.__table__()
@@ -159,6 +183,7 @@ class CollectionQuery:
             invoice.state.as_('state'),
             line.amount.as_('amount'),
             due.as_('due'),
+            line.late_fee.as_('late_fee'),
             *columns,
             where=where)
 
@@ -200,8 +225,9 @@ class InvoicePaymentLine(metaclass=PoolMeta):
         cls._sql_indexes.add(Index(t, (t.invoice, Index.Range())))
 
 
-class CollectionContext(ModelView):
-    __name__ = 'property.billing.collection.context'
+class ReportContextMixin:
+    "The company, estate and building a report is of"
+    __slots__ = ()
     company = fields.Many2One('company.company', "Company", required=True)
     estate = fields.Many2One('property.estate', "Estate",
         domain=[('company', '=', Eval('company', -1))])
@@ -209,8 +235,6 @@ class CollectionContext(ModelView):
         domain=[
             If(Eval('estate'), ('estate', '=', Eval('estate', -1)), ()),
             ])
-    from_period = fields.Char("From Period", help="YYYY-MM")
-    to_period = fields.Char("To Period", help="YYYY-MM")
 
     @classmethod
     def default_company(cls):
@@ -219,6 +243,17 @@ class CollectionContext(ModelView):
     @classmethod
     def default_estate(cls):
         return Transaction().context.get('estate')
+
+    @fields.depends('estate', 'building')
+    def on_change_estate(self):
+        if self.building and self.building.estate != self.estate:
+            self.building = None
+
+
+class CollectionContext(ReportContextMixin, ModelView):
+    __name__ = 'property.billing.collection.context'
+    from_period = fields.Char("From Period", help="YYYY-MM")
+    to_period = fields.Char("To Period", help="YYYY-MM")
 
     @classmethod
     def default_building(cls):
@@ -242,23 +277,15 @@ class CollectionContext(ModelView):
             return context['to_period']
         return Date.today().strftime('%Y-%m')
 
-    @fields.depends('estate', 'building')
-    def on_change_estate(self):
-        if self.building and self.building.estate != self.estate:
-            self.building = None
 
-
-class CollectionMixin(CollectionQuery, ModelSQL, ModelView):
+class ReportMixin(CollectionQuery, ModelSQL, ModelView):
+    "Figures of a company, in its currency"
     __slots__ = ()
     company = fields.Many2One('company.company', "Company", required=True)
     currency = fields.Function(fields.Many2One(
             'currency.currency', "Currency"), 'get_currency')
-    billed = Monetary("Billed", currency='currency', digits='currency')
-    paid = Monetary("Paid", currency='currency', digits='currency')
     outstanding = Monetary(
         "Outstanding", currency='currency', digits='currency')
-    rate = fields.Numeric("Collection Rate (%)", digits=(3, 2),
-        help="The percentage of the amount billed that is paid.")
 
     @classmethod
     def __setup__(cls):
@@ -270,18 +297,47 @@ class CollectionMixin(CollectionQuery, ModelSQL, ModelView):
         "The columns of the lines the figures are grouped by"
         return ['company']
 
+    def get_currency(self, name):
+        return self.company.currency.id
+
+
+class CollectionMixin(ReportMixin):
+    "What is billed and paid per period"
+    __slots__ = ()
+    period = fields.Char("Period")
+    billed = Monetary("Billed", currency='currency', digits='currency',
+        help="The fees billed, without the late fees.")
+    paid = Monetary("Paid", currency='currency', digits='currency')
+    rate = fields.Numeric("Collection Rate (%)", digits=(3, 2),
+        help="The percentage of the fees billed that is paid.")
+    late_fees = Monetary("Late Fees", currency='currency', digits='currency',
+        help="The late fees billed on the bills of the period.")
+    late_fees_paid = Monetary(
+        "Late Fees Paid", currency='currency', digits='currency')
+    late_fees_outstanding = Monetary(
+        "Late Fees Outstanding", currency='currency', digits='currency')
+
     @classmethod
     def table_query(cls):
         lines = cls._lines_query(
             building='building' in cls._group_names())
         names = cls._group_names()
         groups = [getattr(lines, n) for n in names]
+
+        def fees(column):
+            return Case((lines.late_fee, Literal(0)), else_=column)
+
+        def late_fees(column):
+            return Case((lines.late_fee, column), else_=Literal(0))
+
         # what is owed is computed once per line
         totals = lines.select(
             Min(lines.id).as_('id'),
             *[c.as_(n) for c, n in zip(groups, names)],
-            Sum(lines.amount).as_('billed'),
-            Round(Sum(lines.due), 2).as_('outstanding'),
+            Sum(fees(lines.amount)).as_('billed'),
+            Round(Sum(fees(lines.due)), 2).as_('outstanding'),
+            Sum(late_fees(lines.amount)).as_('late_fees'),
+            Round(Sum(late_fees(lines.due)), 2).as_('late_fees_outstanding'),
             group_by=groups)
         return totals.select(
             totals.id,
@@ -292,17 +348,17 @@ class CollectionMixin(CollectionQuery, ModelSQL, ModelView):
             Case((totals.billed != 0,
                     Round((totals.billed - totals.outstanding) * 100
                         / totals.billed, 2)),
-                else_=Null).as_('rate'))
-
-    def get_currency(self, name):
-        return self.company.currency.id
+                else_=Null).as_('rate'),
+            totals.late_fees,
+            (totals.late_fees - totals.late_fees_outstanding).as_(
+                'late_fees_paid'),
+            totals.late_fees_outstanding)
 
 
 class CollectionEstate(CollectionMixin):
     "Collection per estate and period"
     __name__ = 'property.billing.collection.estate'
     estate = fields.Many2One('property.estate', "Estate")
-    period = fields.Char("Period")
 
     @classmethod
     def __setup__(cls):
@@ -319,7 +375,6 @@ class CollectionBuilding(CollectionMixin):
     __name__ = 'property.billing.collection.building'
     estate = fields.Many2One('property.estate', "Estate")
     building = fields.Many2One('property.building', "Building")
-    period = fields.Char("Period")
 
     @classmethod
     def __setup__(cls):
@@ -337,7 +392,6 @@ class CollectionUnit(CollectionMixin):
     estate = fields.Many2One('property.estate', "Estate")
     building = fields.Many2One('property.building', "Building")
     unit = fields.Many2One('property.unit', "Unit")
-    period = fields.Char("Period")
 
     @classmethod
     def __setup__(cls):
@@ -353,7 +407,6 @@ class CollectionUnit(CollectionMixin):
 class CollectionPeriod(CollectionMixin):
     "Collection per period, of every estate of the context"
     __name__ = 'property.billing.collection.period'
-    period = fields.Char("Period")
 
     @classmethod
     def __setup__(cls):
@@ -365,44 +418,19 @@ class CollectionPeriod(CollectionMixin):
         return super()._group_names() + ['period']
 
 
-class ArrearsContext(ModelView):
+class ArrearsContext(ReportContextMixin, ModelView):
     __name__ = 'property.billing.arrears.context'
-    company = fields.Many2One('company.company', "Company", required=True)
-    estate = fields.Many2One('property.estate', "Estate",
-        domain=[('company', '=', Eval('company', -1))])
-    building = fields.Many2One('property.building', "Building",
-        domain=[
-            If(Eval('estate'), ('estate', '=', Eval('estate', -1)), ()),
-            ])
     date = fields.Date("Date", required=True,
         help="The day the days overdue are counted to.")
-
-    @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
-    def default_estate(cls):
-        return Transaction().context.get('estate')
 
     @classmethod
     def default_date(cls):
         return _context_date()
 
-    @fields.depends('estate', 'building')
-    def on_change_estate(self):
-        if self.building and self.building.estate != self.estate:
-            self.building = None
 
-
-class AgingMixin(CollectionQuery, ModelSQL, ModelView):
+class AgingMixin(ReportMixin):
     "What is owed by how many days it is overdue"
     __slots__ = ()
-    company = fields.Many2One('company.company', "Company", required=True)
-    currency = fields.Function(fields.Many2One(
-            'currency.currency', "Currency"), 'get_currency')
-    outstanding = Monetary(
-        "Outstanding", currency='currency', digits='currency')
     not_due = Monetary("Not Due", currency='currency', digits='currency')
     days_30 = Monetary("0-30 Days", currency='currency', digits='currency',
         help="Overdue for 1 to 30 days.")
@@ -416,12 +444,7 @@ class AgingMixin(CollectionQuery, ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.__access__.add('company')
         cls._order = [('overdue', 'DESC'), ('id', 'ASC')]
-
-    @classmethod
-    def _group_names(cls):
-        return ['company']
 
     @classmethod
     def table_query(cls):
@@ -450,9 +473,6 @@ class AgingMixin(CollectionQuery, ModelSQL, ModelView):
             Min(lines.due_date).as_('oldest_due_date'),
             where=lines.due != 0,
             group_by=groups)
-
-    def get_currency(self, name):
-        return self.company.currency.id
 
 
 class AgingParty(AgingMixin):
@@ -487,12 +507,9 @@ class AgingUnit(AgingMixin):
             'estate', 'building', 'unit', 'party']
 
 
-class Overdue(CollectionQuery, ModelSQL, ModelView):
+class Overdue(ReportMixin):
     "Overdue bill"
     __name__ = 'property.billing.overdue'
-    company = fields.Many2One('company.company', "Company", required=True)
-    currency = fields.Function(fields.Many2One(
-            'currency.currency', "Currency"), 'get_currency')
     invoice = fields.Many2One('account.invoice', "Bill")
     party = fields.Many2One('party.party', "Payer",
         context={
@@ -504,15 +521,12 @@ class Overdue(CollectionQuery, ModelSQL, ModelView):
     due_date = fields.Date("Due Date")
     days = fields.Integer("Days Overdue")
     amount = Monetary("Billed", currency='currency', digits='currency')
-    outstanding = Monetary(
-        "Outstanding", currency='currency', digits='currency')
     dunning_level = fields.Function(fields.Char("Dunning Level"),
         'get_dunning_level')
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.__access__.add('company')
         cls._order = [('days', 'DESC'), ('id', 'ASC')]
 
     @classmethod
@@ -534,9 +548,6 @@ class Overdue(CollectionQuery, ModelSQL, ModelView):
             where=(lines.due != 0) & (lines.due_date < date),
             group_by=[lines.invoice, lines.company, lines.party,
                 lines.due_date])
-
-    def get_currency(self, name):
-        return self.company.currency.id
 
     @classmethod
     def get_dunning_level(cls, overdues, name):

@@ -6,6 +6,8 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from .export import (
+    ExportResultMixin, ExportWizardMixin, export_result, export_start)
 from .sheet import FORMATS, write_sheet
 
 SHEETS = {
@@ -174,49 +176,29 @@ class ExportStart(ModelView):
         return 'xlsx'
 
 
-class ExportResult(ModelView):
+class ExportResult(ExportResultMixin, ModelView):
     __name__ = 'property.sheet.export.result'
-    file = fields.Binary("File", filename='filename', readonly=True)
-    filename = fields.Char("File Name", readonly=True)
 
 
-class Export(Wizard):
+class Export(ExportWizardMixin, Wizard):
     __name__ = 'property.sheet.export'
-    start = StateView('property.sheet.export.start',
-        'property_community.sheet_export_start_view_form', [
-            Button("Cancel", 'end', 'tryton-cancel'),
-            Button("Export", 'export', 'tryton-export', default=True),
-            ])
-    export = StateTransition()
-    result = StateView('property.sheet.export.result',
-        'property_community.sheet_export_result_view_form', [
-            Button("Close", 'end', 'tryton-close', default=True),
-            ])
+    start = export_start('property.sheet.export.start',
+        'property_community.sheet_export_start_view_form')
+    result = export_result('property.sheet.export.result',
+        'property_community.sheet_export_result_view_form')
 
-    def transition_export(self):
+    def export_file(self):
         pool = Pool()
         Date = pool.get('ir.date')
         Sheet = pool.get(SHEETS[self.start.kind])
         filters = {}
         if self.start.kind == 'occupancy' and self.start.estate:
             filters['estate'] = self.start.estate.id
-        self.result.file = Sheet.export_file(self.start.format, **filters)
         name = {
             'occupancy': 'merchants-tenants',
             'technician': 'technicians',
             }[self.start.kind]
         if filters:
             name += '-' + self.start.estate.code
-        self.result.filename = (
+        return (Sheet.export_file(self.start.format, **filters),
             f'{name}-{Date.today().isoformat()}.{self.start.format}')
-        return 'result'
-
-    def default_result(self, fields):
-        file_ = self.result.file
-        cast = self.result.__class__.file.cast
-        # No need to keep it in the session
-        self.result.file = None
-        return {
-            'file': cast(file_) if file_ else None,
-            'filename': self.result.filename,
-            }

@@ -4,12 +4,14 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from trytond.model import ModelView, fields
+from trytond.modules.property_community.export import (
+    ExportResultMixin, ExportWizardMixin, export_result, export_start)
 from trytond.modules.property_community.sheet import (
     read_batches, write_sheet)
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
-from trytond.wizard import Button, StateTransition, StateView, Wizard
+from trytond.wizard import Wizard
 
 from .visit import mask, sees_personal_data
 
@@ -39,43 +41,25 @@ class ExportStart(ModelView):
         return Pool().get('ir.date').today()
 
 
-class ExportResult(ModelView):
+class ExportResult(ExportResultMixin, ModelView):
     __name__ = 'property.visitor.export.result'
-    file = fields.Binary("File", filename='filename', readonly=True)
-    filename = fields.Char("File Name", readonly=True)
 
 
-class Export(Wizard):
+class Export(ExportWizardMixin, Wizard):
     "Export visits or the passage log to XLSX"
     __name__ = 'property.visitor.export'
-    start = StateView('property.visitor.export.start',
-        'property_visitor.export_start_view_form', [
-            Button("Cancel", 'end', 'tryton-cancel'),
-            Button("Export", 'export', 'tryton-export', default=True),
-            ])
-    export = StateTransition()
-    result = StateView('property.visitor.export.result',
-        'property_visitor.export_result_view_form', [
-            Button("Close", 'end', 'tryton-close', default=True),
-            ])
+    start = export_start('property.visitor.export.start',
+        'property_visitor.export_start_view_form')
+    result = export_result('property.visitor.export.result',
+        'property_visitor.export_result_view_form')
 
-    def transition_export(self):
+    def export_file(self):
         kind = self.start.kind
         header, rows = getattr(self, f'_{kind}_sheet')(
             self.start.from_date, self.start.to_date, self.start.estate)
-        self.result.file = write_sheet(header, rows, 'xlsx')
-        self.result.filename = (f'{kind}s-{self.start.from_date.isoformat()}'
+        return (write_sheet(header, rows, 'xlsx'),
+            f'{kind}s-{self.start.from_date.isoformat()}'
             f'-{self.start.to_date.isoformat()}.xlsx')
-        return 'result'
-
-    def default_result(self, fields):
-        file_ = self.result.file
-        cast = self.result.__class__.file.cast
-        self.result.file = None
-        return {
-            'file': cast(file_) if file_ else None,
-            'filename': self.result.filename,
-            }
 
     @staticmethod
     def _zone():
