@@ -26,6 +26,8 @@ Report rendering is left to trytond-worker in both cases (print tasks stay
 queued).
 """
 import argparse
+import contextlib
+import cProfile
 import datetime as dt
 import logging
 import os
@@ -51,6 +53,9 @@ def parse_args():
         help="Log the locks each batch learns")
     parser.add_argument('--skip-plain', action='store_true',
         help="Do not measure the plain Invoice.save + Invoice.post")
+    parser.add_argument('--profile', metavar='PREFIX',
+        help="Write the cProfile statistics of the run and of the plain "
+        "way to PREFIX-run.prof and PREFIX-plain.prof")
     return parser.parse_args()
 
 
@@ -65,12 +70,16 @@ def main():
     logging.getLogger('trytond.modules.property_billing.run').setLevel(
         logging.DEBUG if args.verbose else logging.INFO)
 
+    from trytond.pool import Pool
     from trytond.tests.test_tryton import activate_module
     from trytond.transaction import Transaction
 
     started = time.monotonic()
     print(f"activating property_billing in {args.database} ...", flush=True)
     activate_module(['property_billing'])
+    # importing the test tools turned the test mode on: measure the
+    # production paths (no validation of Function fields, no test models)
+    Pool.test = False
     print(f"  {time.monotonic() - started:.0f} s", flush=True)
 
     today = dt.date.today()
@@ -86,15 +95,32 @@ def main():
     print(f"  {time.monotonic() - started:.0f} s", flush=True)
 
     context = {'company': company_id, 'language': 'en'}
-    with Transaction().start(args.database, 0, context=context):
+    with Transaction().start(args.database, 0, context=context), \
+            profiled(args.profile, 'run'):
         run_result = bench_run(estate_id, company_id, period, today,
             args.batch, not args.post_apart)
     plain_result = None
     if not args.skip_plain:
-        with Transaction().start(args.database, 0, context=context):
+        with Transaction().start(args.database, 0, context=context), \
+                profiled(args.profile, 'plain'):
             plain_result = bench_plain(
                 args.database, context, run_result['run'], args.batch)
     report(args, run_result, plain_result)
+
+
+@contextlib.contextmanager
+def profiled(prefix, name):
+    "Profile the block into prefix-name.prof when prefix is set"
+    if not prefix:
+        yield
+        return
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        profile.dump_stats(f'{prefix}-{name}.prof')
 
 
 def in_transaction(database, context, func, *args):
@@ -195,6 +221,7 @@ def bench_run(estate_id, company_id, period, today, batch, post_at_once):
     transaction.commit()
     timings = {}
 
+    cpu_started = time.process_time()
     started = time.monotonic()
     Run.compute([run])
     transaction.commit()
@@ -218,7 +245,9 @@ def bench_run(estate_id, company_id, period, today, batch, post_at_once):
     values = read(run)
     print(f"run posted: {values['posted_count']} invoices "
         f"in {timings['post']:.1f} s", flush=True)
+    cpu = time.process_time() - cpu_started
     return {
+        'cpu': cpu,
         'run': run.id,
         'invoices': values['posted_count'],
         'lines': values['line_count'],
@@ -258,6 +287,7 @@ def bench_plain(database, context, run_id, batch):
     parties = sorted(by_party)
     timings = {'save': 0.0, 'post': 0.0}
     done, amount = 0, Decimal(0)
+    cpu_started = time.process_time()
     started = time.monotonic()
     # the locks learnt by the first batch are declared for the next ones,
     # the best a plain caller can do (tryton-notes 7)
@@ -282,7 +312,9 @@ def bench_plain(database, context, run_id, batch):
                 f"{done / elapsed:.1f}/s", flush=True)
     timings['total'] = time.monotonic() - started
     print(f"plain: {done} invoices in {timings['total']:.1f} s", flush=True)
-    return {'invoices': done, 'amount': amount, 'timings': timings}
+    cpu = time.process_time() - cpu_started
+    return {'invoices': done, 'amount': amount, 'timings': timings,
+        'cpu': cpu}
 
 
 def _plain_batch(party_ids, by_party, values):
@@ -325,7 +357,8 @@ def report(args, run, plain):
         f"invoices {timings['invoice']:.1f} s, "
         f"post {timings['post']:.1f} s, total {total:.1f} s")
     print(f"  {rate:.1f} invoices/s "
-        f"(budget: 10,000 invoices <= {BUDGET_SECONDS} s)")
+        f"(budget: 10,000 invoices <= {BUDGET_SECONDS} s), "
+        f"CPU of this process {run['cpu']:.1f} s")
     if plain:
         plain_total = plain['timings']['total']
         plain_rate = plain['invoices'] / plain_total if plain_total else 0
@@ -334,12 +367,15 @@ def report(args, run, plain):
         print(f"  save {plain['timings']['save']:.1f} s, "
             f"post {plain['timings']['post']:.1f} s, "
             f"total {plain_total:.1f} s")
-        print(f"  {plain_rate:.1f} invoices/s")
+        print(f"  {plain_rate:.1f} invoices/s, "
+            f"CPU of this process {plain['cpu']:.1f} s")
         if plain_rate:
             print(f"ratio run / plain: {rate / plain_rate:.2f} x "
                 f"(budget >= {BUDGET_RATIO} x)")
         if plain['amount'] != run['amount']:
             print("WARNING: the totals differ", file=sys.stderr)
+    print(f"load average at the end: "
+        f"{' '.join(f'{l:.2f}' for l in os.getloadavg())}")
     projected = 10000 / rate if rate else float('inf')
     print(f"projected for 10,000 invoices: {projected / 60:.1f} min")
 

@@ -3,6 +3,7 @@
 "Billing runs: fees of every unit of an estate for a period (BILL-3)"
 import logging
 import time
+from collections import namedtuple
 from decimal import Decimal
 from itertools import groupby
 
@@ -26,6 +27,7 @@ from .billing import (
 from .exceptions import BillingRunError
 from .fee import (
     FEE_KINDS, IN_MAX, METERED_KINDS, MONTHLY_KINDS, round_fen)
+from .invoice import RUN_CONTEXT
 from .meter import apportion
 
 logger = logging.getLogger(__name__)
@@ -37,6 +39,8 @@ STATES = [
     ('invoiced', "Invoiced"),
     ('posted', "Posted"),
     ]
+_Occupancy = namedtuple(
+    '_Occupancy', ['id', 'party', 'role', 'start_date', 'end_date'])
 
 
 class Run(Workflow, ModelSQL, ModelView):
@@ -384,19 +388,31 @@ class Run(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def _payer_segments(cls, units, start, end):
-        Occupancy = Pool().get('property.occupancy')
-        occupancies = {}
+        pool = Pool()
+        Occupancy = pool.get('property.occupancy')
+        Party = pool.get('party.party')
+        occupancies, parties = {}, {}
         for sub_units in grouped_slice(units, IN_MAX):
-            for occupancy in Occupancy.search([
+            # payer_segments reads each occupancy once a day of the period:
+            # plain values, because each access to a Many2One of a record
+            # instantiates the targets of the whole list of records
+            for values in Occupancy.search_read([
                         ('unit', 'in', [u.id for u in sub_units]),
                         ('start_date', '<=', end),
                         ['OR',
                             ('end_date', '=', None),
                             ('end_date', '>=', start),
                             ],
-                        ]):
-                occupancies.setdefault(occupancy.unit, []).append(occupancy)
-        return {unit: payer_segments(occupancies.get(unit, []), start, end)
+                        ], fields_names=[
+                        'unit', 'party', 'role', 'start_date', 'end_date']):
+                party_id = values['party']
+                if party_id not in parties:
+                    parties[party_id] = Party(party_id)
+                occupancies.setdefault(values['unit'], []).append(
+                    _Occupancy(values['id'], parties[party_id],
+                        values['role'], values['start_date'],
+                        values['end_date']))
+        return {unit: payer_segments(occupancies.get(unit.id, []), start, end)
             for unit in units}
 
     @classmethod
@@ -501,7 +517,12 @@ class Run(Workflow, ModelSQL, ModelView):
         extras = self._batch_extras(method,
             post=method == '_post_batch' or kwargs.get('post'))
         # the records of the batch are instantiated in this context
-        context = {'_property_billing_untaxed': True}
+        context = {
+            '_property_billing_untaxed': True,
+            # private key (not from RPC): the invoices the run builds skip
+            # the field checks proven by construction
+            RUN_CONTEXT: self.id,
+            }
         while True:
             if not commit:
                 with Transaction().set_context(context):
@@ -836,14 +857,24 @@ class Line(ModelSQL, ModelView):
         transaction = Transaction()
         cursor = transaction.connection.cursor()
         ids = [l.id for l in invoice_lines]
+        prefix = cls.__name__ + ','
         for sub_ids in grouped_slice(ids, IN_MAX):
+            sub_ids = list(sub_ids)
+            cursor.execute(*invoice_line.select(invoice_line.origin,
+                    where=fields.SQL_OPERATORS['in'](
+                        invoice_line.id, sub_ids)
+                    & invoice_line.origin.like(prefix + '%')))
+            line_ids = [int(o[len(prefix):]) for o, in cursor]
+            if not line_ids:
+                continue
+            # the ids of both sides let the database use its indexes
             cursor.execute(*line.update(
                     [line.invoice_line, line.write_uid, line.write_date],
                     [invoice_line.id, transaction.user, CurrentTimestamp()],
                     from_=[invoice_line],
                     where=fields.SQL_OPERATORS['in'](invoice_line.id, sub_ids)
-                    & (invoice_line.origin == Concat(
-                            cls.__name__ + ',', line.id))))
+                    & fields.SQL_OPERATORS['in'](line.id, line_ids)
+                    & (invoice_line.origin == Concat(prefix, line.id))))
 
     def get_invoice_description(self):
         pool = Pool()
