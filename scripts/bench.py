@@ -36,7 +36,12 @@ notify
     notifications not sent yet are delivered once each, and every bill must
     be paid exactly once: one payment move on the WeChat Pay journal, the
     bill paid, its attempt paid.  The handler does not call WeChat Pay: no
-    fake WeChat Pay server runs (its address is a closed port).
+    fake WeChat Pay server runs (its address is a closed port).  As in
+    production, the route marks the order paid and queues the posting of
+    the payment, which trytond-worker runs (--queue-workers processes);
+    the checks wait for the queue to drain and the report gives the rate
+    of the postings.  --queue-workers 0 runs the tasks in the web workers
+    after each answer ([queue] worker = False).
 """
 import argparse
 import collections
@@ -198,6 +203,9 @@ def parse_args():
     parser.add_argument('--modules', nargs='+',
         help="modules to activate (me: every addon, gates: "
         "property_visitor, notify: property_billing)")
+    parser.add_argument('--queue-workers', type=int, default=1,
+        help="notify: trytond-worker processes posting the payments; 0: "
+        "no worker, the queued tasks run in the web workers")
     parser.add_argument('--python-client', action='store_true',
         help="use the Python client even when wrk is there")
     args = parser.parse_args()
@@ -547,6 +555,13 @@ def notify_state(database):
                 'FROM property_payment_attempt GROUP BY state'))
         paid_orders = [n for n, in rows('SELECT out_trade_no '
                 'FROM property_payment_attempt WHERE state = %s', 'paid')]
+        unposted, = rows('SELECT COUNT(*) FROM property_payment_attempt '
+            'WHERE state = %s AND move IS NULL', 'paid')[0]
+        # the queued postings: count, first start and last end
+        postings = rows('SELECT COUNT(*), '
+            'EXTRACT(EPOCH FROM MAX(finished_at) - MIN(dequeued_at)) '
+            "FROM ir_queue WHERE data->>'method' = %s "
+            'AND finished_at IS NOT NULL', 'post_payments')[0]
         bills = rows('SELECT i.id, i.state, a.state, a.amount, '
             'a.move IS NOT NULL FROM account_invoice i '
             'JOIN property_payment_attempt a ON a.invoice = i.id')
@@ -583,6 +598,8 @@ def notify_state(database):
     return {
         'attempts': attempts,
         'paid_orders': paid_orders,
+        'unposted': unposted,
+        'postings': [postings[0], float(postings[1] or 0)],
         'bills': len(bills),
         'states': dict(states),
         'moves_per_bill': {str(k): v for k, v in per_bill.items()},
@@ -652,8 +669,11 @@ def profile_notify(database, work, top=25):
         ('process_notification (one per transaction)', Attempt,
             'process_notification'),
         ('  search of the order', Attempt, 'search'),
-        ('  apply_transaction (lock, checks, payment)', Attempt,
+        ('  apply_transaction (lock, checks, paid, queue)', Attempt,
             'apply_transaction'),
+        # none with a worker: the posting is queued for it
+        ('    Attempt.post_payments (in the request)', Attempt,
+            'post_payments'),
         ('    Invoice.pay_invoice (move, lines, post)', Invoice,
             'pay_invoice'),
         ('      of which Move.post', Move, 'post'),
@@ -1139,6 +1159,39 @@ def notify_config(work):
     return keys, '\n' + path.read_text()
 
 
+def start_queue_worker(server, processes, work):
+    "Start trytond-worker on the server's database; return its process"
+    from tests.e2e.server import _program
+    log_file = open(work / 'worker.log', 'w')
+    return subprocess.Popen([_program('trytond-worker'),
+            '-c', str(server.config), '-d', server.database,
+            '-n', str(processes)],
+        env=server.env(), cwd=ROOT, stdout=log_file,
+        stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_queue_worker(process):
+    if process and process.poll() is None:
+        os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+
+
+def wait_postings(server, timeout=900):
+    """Wait until every paid order has its payment posted; return the state
+    and the seconds waited"""
+    started = time.monotonic()
+    while True:
+        state = in_trytond(server, 'notify_state')
+        if (not state['unposted']
+                or time.monotonic() - started > timeout):
+            return state, time.monotonic() - started
+        time.sleep(1)
+
+
 class Notifications:
     "Signed, encrypted TRANSACTION.SUCCESS notifications of the orders"
 
@@ -1211,6 +1264,9 @@ def scenario_notify(args, server, runner, work):
         f"posted bills created in {info['create_s']} s")
     orders = json.loads((work / 'orders.json').read_text())
     server.start()
+    if args.queue_workers:
+        args.queue_worker = start_queue_worker(
+            server, args.queue_workers, work)
     yield
     started = time.monotonic()
     notifications = Notifications(args.keys, orders)
@@ -1257,7 +1313,18 @@ def scenario_notify(args, server, runner, work):
             f"{NOTIFY_WAIT_MS / 1000:.0f} s WeChat Pay waits: "
             f"{r['p99']:.1f} ms", r['p99'] <= NOTIFY_WAIT_MS))
 
-    after = in_trytond(server, 'notify_state')
+    after, waited = wait_postings(server)
+    posted, seconds = after['postings']
+    notes.append(f"postings of the payments (queued tasks, "
+        + (f"{args.queue_workers} trytond-worker process(es)"
+            if args.queue_workers else "run by the web workers")
+        + f"): {posted} in {seconds:.1f} s = "
+        f"{posted / max(seconds, 0.001):.1f}/s; the queue drained "
+        f"{waited:.0f} s after the loads" + (
+            f", {after['unposted']} STILL NOT POSTED" if after['unposted']
+            else ""))
+    budget.append(("every paid order posted once the queue drained",
+            not after['unposted']))
     paid = set(after['paid_orders'])
     # wrk does not wait for the answers of the requests still in flight
     # when a load stops: the server may have applied them.
@@ -1320,7 +1387,7 @@ def scenario_notify(args, server, runner, work):
         f"once each from {args.clients} threads (Python client): "
         + ', '.join(f'{s}: {n}' for s, n in sorted(statuses.items()))
         + f" in {seconds:.1f} s")
-    final = in_trytond(server, 'notify_state')
+    final, _ = wait_postings(server)
     bills = final['bills']
     once = (final['moves_per_bill'] == {'1': bills}
         and final['payment_lines_per_bill'] == {'1': bills}
@@ -1338,6 +1405,7 @@ def scenario_notify(args, server, runner, work):
             f"{final['moves_per_bill'].get('1', 0)} with one payment move, "
             f"{final['moves_per_bill'].get('2', 0)} with more, "
             f"{final['moves_per_bill'].get('0', 0)} with none", once))
+    stop_queue_worker(getattr(args, 'queue_worker', None))
     yield rows, budget, notes
 
 
@@ -1421,6 +1489,8 @@ def main():
     if args.scenario == 'notify':
         # the keys are the scenario's, given to it with the arguments
         args.keys, extra_config = notify_config(work)
+        if args.queue_workers:
+            extra_config += '\n[queue]\nworker = True\n'
     server = Server(args.pg_uri, args.database, dev_login=False,
         workers=args.workers, extra_config=extra_config,
         gunicorn_config=(SCRIPTS / 'bench_gunicorn.py'
@@ -1446,6 +1516,7 @@ def main():
         rows, budget, notes = next(scenario)
         loads.append(load_average())
     finally:
+        stop_queue_worker(getattr(args, 'queue_worker', None))
         server.cleanup()
         shutil.rmtree(work, ignore_errors=True)
     return 0 if print_report(args, use_wrk, rows, budget, notes, loads) else 1

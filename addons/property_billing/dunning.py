@@ -6,8 +6,10 @@ The levels are those of account_dunning (e.g. reminder at 7 days, second
 reminder at 15, formal notice at 30).  A level may charge a late fee of
 account_dunning_fee computed per day overdue on what the bill still owes
 (0.05 % a day by contract), never more in all than that principal: each
-level charges what accrued since the fees already charged.
+level charges what accrued for the days not charged yet, billed to the
+payer as a late fee bill (late_fee.py).
 """
+import datetime as dt
 import logging
 from decimal import Decimal
 
@@ -102,6 +104,16 @@ class Dunning(metaclass=PoolMeta):
     amount_due = fields.Function(fields.Numeric(
             "Amount Due", digits=(16, 2)), 'get_amount_due')
 
+    @classmethod
+    def _get_dunning(cls, line, date):
+        # A late fee bears no late fee: the payer is reminded of it with
+        # the bill it is charged on
+        origin = line.move.origin
+        if (getattr(origin, '__name__', None) == 'account.invoice'
+                and origin.is_late_fee):
+            return
+        return super()._get_dunning(line, date)
+
     def get_invoice(self, name):
         origin = self.line.move.origin
         if getattr(origin, '__name__', None) == 'account.invoice':
@@ -134,8 +146,11 @@ class Dunning(metaclass=PoolMeta):
         """Return the late fee of fee accrued and not yet charged
 
         It is daily_rate of the amount due per day overdue, in all at most
-        the amount due.
+        the amount due; days already charged are not charged again.
         """
+        first, last = self.late_fee_days()
+        if first > last:
+            return Decimal(0)
         currency = self.company.currency
         principal = self.amount_due
         accrued = min(
@@ -144,6 +159,15 @@ class Dunning(metaclass=PoolMeta):
         charged = sum((f.amount for f in self.fees if f.amount),
             Decimal(0))
         return max(accrued - charged, Decimal(0))
+
+    def late_fee_days(self):
+        """Return the first and last day overdue not yet charged, up to the
+        dunning date"""
+        last_charged = max((f.to_date for f in self.fees if f.to_date),
+            default=self.line.maturity_date)
+        first = last_charged + dt.timedelta(days=1)
+        return first, self.line.maturity_date + dt.timedelta(
+            days=self.days_overdue)
 
     @property
     def late_fees(self):
@@ -250,43 +274,33 @@ class Dunning(metaclass=PoolMeta):
 
 class FeeDunningLevel(metaclass=PoolMeta):
     __name__ = 'account.dunning.fee.dunning_level'
+    from_date = fields.Date("From", readonly=True,
+        help="The first day overdue the late fee is charged for.")
+    to_date = fields.Date("To", readonly=True,
+        help="The last day overdue the late fee is charged for.")
+    invoice = fields.Many2One('account.invoice', "Late Fee Bill",
+        readonly=True, ondelete='RESTRICT')
+    late_fees = fields.One2Many('property.billing.late_fee', 'charge',
+        "Late Fees", readonly=True)
 
     @classmethod
     def process(cls, fees):
-        # nothing accrued since the last level
-        super().process([f for f in fees if f.amount])
-
-    def get_move_process(self):
-        fee = self.level.fee
-        if fee.compute_method != 'late_fee' or fee.product:
-            return super().get_move_process()
         pool = Pool()
-        Move = pool.get('account.move')
-        Line = pool.get('account.move.line')
-        Date = pool.get('ir.date')
-        Period = pool.get('account.period')
-        dunning = self.dunning
-        with Transaction().set_context(company=dunning.company.id):
-            today = Date.today()
-        move = Move(
-            company=dunning.company,
-            journal=fee.journal,
-            date=today,
-            period=Period.find(dunning.company, date=today),
-            origin=self,
-            description=fee.name)
-        # what the payer owes more, on the receivable of the bill
-        line = Line(
-            debit=self.amount, credit=Decimal(0),
-            account=dunning.line.account,
-            party=dunning.line.party)
-        counterpart = Line(
-            debit=Decimal(0), credit=self.amount,
-            account=fee.get_revenue_account(dunning))
-        if counterpart.account.party_required:
-            counterpart.party = dunning.party
-        move.lines = [line, counterpart]
-        return move
+        LateFee = pool.get('property.billing.late_fee')
+        # nothing accrued since the last level
+        fees = [f for f in fees if f.amount]
+        late_fees = [f for f in fees if f.is_late_fee]
+        for fee in late_fees:
+            fee.from_date, fee.to_date = fee.dunning.late_fee_days()
+        cls.save(late_fees)
+        LateFee.bill_charges(late_fees)
+        super().process([f for f in fees if not f.is_late_fee])
+
+    @property
+    def is_late_fee(self):
+        "Whether the fee is a late fee billed to the payer"
+        fee = self.level.fee
+        return fee.compute_method == 'late_fee' and not fee.product
 
 
 class Cron(metaclass=PoolMeta):

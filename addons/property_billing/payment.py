@@ -5,7 +5,7 @@ import datetime as dt
 import logging
 import secrets
 
-from sql import For, Literal
+from sql import For, Literal, Null
 
 import trytond.config as config
 from trytond.i18n import gettext
@@ -29,6 +29,9 @@ DEFAULT_ORDER_LIFETIME = 30 * 60
 QUERY_DELAY = dt.timedelta(minutes=5)
 # The mini-program asks about its order at most this often
 POLL_DELAY = dt.timedelta(seconds=3)
+# A paid order is posted by a queued task; the scheduled check posts those
+# still waiting after this long (no worker, or a failed task)
+POST_DELAY = dt.timedelta(minutes=2)
 
 
 def new_number(prefix):
@@ -149,7 +152,9 @@ class PaymentAttempt(Workflow, ModelSQL, ModelView):
         states={
             'invisible': ~Eval('flagged_reason'),
             })
-    move = fields.Many2One('account.move', "Payment Move", readonly=True)
+    move = fields.Many2One('account.move', "Payment Move", readonly=True,
+        help="The payment posted to the bill, shortly after the order is "
+        "paid.")
     refunds = fields.One2Many(
         'property.payment.refund', 'attempt', "Refunds", readonly=True)
 
@@ -166,6 +171,8 @@ class PaymentAttempt(Workflow, ModelSQL, ModelView):
                 Index(t, (t.party, Index.Range())),
                 Index(t, (t.state, Index.Equality(cardinality='low')),
                     where=t.state == Literal('pending')),
+                Index(t, (t.invoice, Index.Range()),
+                    where=(t.state == Literal('paid')) & (t.move == Null)),
                 })
         cls._order = [('create_date', 'DESC'), ('id', 'DESC')]
         cls._transitions |= {
@@ -174,12 +181,19 @@ class PaymentAttempt(Workflow, ModelSQL, ModelView):
             ('pending', 'flagged'),
             ('closed', 'paid'),
             ('closed', 'flagged'),
+            # the bill was paid otherwise before the payment was posted
+            ('paid', 'flagged'),
             }
         cls._buttons.update({
                 'check': {
                     'invisible': Eval('state') != 'pending',
                     'icon': 'tryton-refresh',
                     'depends': ['state'],
+                    },
+                'post': {
+                    'invisible': (Eval('state') != 'paid') | Eval('move'),
+                    'icon': 'tryton-ok',
+                    'depends': ['state', 'move'],
                     },
                 })
 
@@ -246,7 +260,8 @@ class PaymentAttempt(Workflow, ModelSQL, ModelView):
         # One order at a time for a bill, also on concurrent requests
         lock_for_update(Invoice, [invoice])
         invoice = Invoice(invoice.id)
-        if invoice.state != 'posted' or invoice.amount_to_pay <= 0:
+        if (invoice.state != 'posted' or invoice.amount_to_pay <= 0
+                or cls.paid_unposted([('invoice', '=', invoice.id)])):
             raise PaymentError(gettext(
                     'property_billing.msg_payment_bill_not_payable',
                     bill=invoice.rec_name), code='nothing_to_pay')
@@ -272,7 +287,8 @@ class PaymentAttempt(Workflow, ModelSQL, ModelView):
                     'property_billing.msg_payment_unavailable'),
                 code='unavailable')
         invoice = Invoice(invoice.id)
-        if invoice.state != 'posted':
+        if (invoice.state != 'posted'
+                or cls.paid_unposted([('invoice', '=', invoice.id)])):
             # One of the closed orders had been paid meanwhile
             raise PaymentError(gettext(
                     'property_billing.msg_payment_bill_not_payable',
@@ -370,7 +386,8 @@ class PaymentAttempt(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def check_pending(cls):
-        "Ask about orders whose notification is late, close expired ones"
+        """Ask about orders whose notification is late, close expired ones
+        and post the payments left unposted"""
         now = dt.datetime.now()
         domain = [
             ('state', '=', 'pending'),
@@ -383,6 +400,7 @@ class PaymentAttempt(Workflow, ModelSQL, ModelView):
         if company:
             domain.append(('company', '=', company))
         cls.check(cls.search(domain, order=[('id', 'ASC')]))
+        cls.post_late_payments()
 
     def poll(self):
         "Ask WeChat Pay about the order for the mini-program, not too often"
@@ -427,11 +445,17 @@ class PaymentAttempt(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def apply_transaction(cls, attempt, transaction):
-        """Pay the bill of the order once for a successful transaction
+        """Accept a successful transaction of the order once
 
-        A transaction that does not match the order pays nothing and flags
-        the order for a person.
+        The order is paid at once and its payment is posted to the bill by
+        a queued task (post_payments), so that the notification is answered
+        without waiting for the accounting sequences.  A transaction that
+        does not match the order pays nothing and flags the order for a
+        person.
         """
+        # Final states: a repeated notification need not wait for the lock
+        if attempt.state in {'paid', 'flagged'}:
+            return
         lock_for_update(cls, [attempt])
         attempt = cls(attempt.id)
         if attempt.state in {'paid', 'flagged'}:
@@ -447,23 +471,100 @@ class PaymentAttempt(Workflow, ModelSQL, ModelView):
             }
         problems = list(attempt._transaction_problems(transaction, client))
         if not problems:
-            invoice = attempt.invoice
-            if (invoice.state != 'posted'
-                    or invoice.amount_to_pay != from_fen(attempt.amount)):
-                problems.append(gettext(
-                        'property_billing.msg_payment_flag_bill',
-                        bill=invoice.rec_name,
-                        amount=from_fen(attempt.amount)))
+            problems = list(attempt._bill_problems())
         if problems:
-            logger.warning("WeChat Pay order %s flagged: %s",
-                attempt.out_trade_no, ' '.join(problems))
-            values['flagged_reason'] = '\n'.join(problems)
-            cls.write([attempt], values)
-            cls.flag([attempt])
+            cls._flag(attempt, problems, values)
             return
-        values['move'] = attempt.pay_invoice()
         cls.write([attempt], values)
         cls.paid([attempt])
+        cls.__queue__.post_payments([attempt])
+
+    def _bill_problems(self):
+        invoice = self.invoice
+        if (invoice.state != 'posted'
+                or invoice.amount_to_pay != from_fen(self.amount)):
+            yield gettext('property_billing.msg_payment_flag_bill',
+                bill=invoice.rec_name, amount=from_fen(self.amount))
+
+    @classmethod
+    def _flag(cls, attempt, problems, values=None):
+        logger.warning("WeChat Pay order %s flagged: %s",
+            attempt.out_trade_no, ' '.join(problems))
+        values = dict(values or {})
+        values['flagged_reason'] = '\n'.join(problems)
+        cls.write([attempt], values)
+        cls.flag([attempt])
+
+    @classmethod
+    def paid_unposted(cls, domain):
+        "The ids of the bills of domain paid online, not yet posted"
+        return {a.invoice.id for a in cls.search([
+                    ('state', '=', 'paid'),
+                    ('move', '=', None),
+                    ] + domain)}
+
+    @classmethod
+    @ModelView.button
+    def post(cls, attempts):
+        cls.post_payments(attempts)
+
+    @classmethod
+    def post_payments(cls, attempts):
+        """Post the payments of paid orders to their bills, once each
+
+        The payment of a bill that no longer owes the amount (paid or
+        changed meanwhile) is not posted and its order is flagged.
+        """
+        attempts = [a for a in attempts if a.state == 'paid' and not a.move]
+        if not attempts:
+            return
+        cls._lock_posting(attempts)
+        lock_for_update(cls, attempts)
+        for attempt in cls.browse([a.id for a in attempts]):
+            if attempt.state != 'paid' or attempt.move:
+                continue
+            problems = list(attempt._bill_problems())
+            if problems:
+                cls._flag(attempt, problems)
+            else:
+                cls.write([attempt], {'move': attempt.pay_invoice()})
+
+    @classmethod
+    def _lock_posting(cls, attempts):
+        """Lock first what posting the payments locks
+
+        Tryton starts a transaction again with the locks it asked for: asked
+        before any work, the new start costs next to nothing.
+        """
+        pool = Pool()
+        Configuration = pool.get('property.billing.configuration')
+        Date = pool.get('ir.date')
+        JournalPeriod = pool.get('account.journal.period')
+        Period = pool.get('account.period')
+        for company in {a.company for a in attempts}:
+            with Transaction().set_context(company=company.id):
+                method = Configuration(1).get_payment_method(
+                    'wechat_pay_method', company=company.id)
+                period = Period.find(company, date=Date.today())
+                period.move_sequence_used.lock()
+                if not JournalPeriod.search([
+                            ('journal', '=', method.journal.id),
+                            ('period', '=', period.id),
+                            ], limit=1):
+                    JournalPeriod.lock()
+
+    @classmethod
+    def post_late_payments(cls):
+        "Post the payments of orders paid for a while but not posted"
+        domain = [
+            ('state', '=', 'paid'),
+            ('move', '=', None),
+            ('write_date', '<=', dt.datetime.now() - POST_DELAY),
+            ]
+        company = Transaction().context.get('company')
+        if company:
+            domain.append(('company', '=', company))
+        cls.post_payments(cls.search(domain, order=[('id', 'ASC')]))
 
     def pay_invoice(self):
         "Post the payment of the bill on the WeChat Pay method; return move"

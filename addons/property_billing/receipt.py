@@ -1,6 +1,7 @@
 # This file is part of the property platform.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license terms.
-"""The receipt of a paid payment (BILL-8)
+"""The receipt of a paid payment (BILL-8): paid online with WeChat Pay or
+received by the finance system
 
 The template is HTML.  Tryton turns HTML into PDF with WeasyPrint, which
 needs the Pango system libraries; without it the receipt is made with
@@ -9,6 +10,7 @@ Asian font the PDF readers provide) shows Chinese text without a font file.
 """
 import io
 import logging
+from types import SimpleNamespace
 
 from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
@@ -37,13 +39,52 @@ class Receipt(Report):
     @classmethod
     def execute(cls, ids, data):
         pool = Pool()
-        Attempt = pool.get('property.payment.attempt')
-        for attempt in Attempt.browse(ids):
-            if attempt.state != 'paid':
-                raise AccessError(gettext(
-                        'property_billing.msg_receipt_not_paid',
-                        payment=attempt.rec_name))
+        ActionReport = pool.get('ir.action.report')
+        model = data.get('model')
+        if data.get('action_id'):
+            model = ActionReport(data['action_id']).model or model
+        for record in pool.get(model).browse(ids):
+            cls.check_receipt(record)
         return super().execute(ids, data)
+
+    @classmethod
+    def check_receipt(cls, record):
+        "Raise when record has no receipt"
+        if record.__name__ == 'property.finance.payment':
+            if record.state != 'posted':
+                raise AccessError(gettext(
+                        'property_billing.msg_receipt_finance_not_posted',
+                        payment=record.rec_name))
+        elif record.state != 'paid':
+            raise AccessError(gettext(
+                    'property_billing.msg_receipt_not_paid',
+                    payment=record.rec_name))
+
+    @classmethod
+    def get_receipt(cls, record, lang):
+        "Return what the receipt of record shows"
+        if record.__name__ == 'property.finance.payment':
+            return SimpleNamespace(
+                online=False,
+                company=record.company,
+                number=record.reference,
+                paid_at=cls.format_date(record.date, lang),
+                payer=record.invoice.party,
+                invoice=record.invoice,
+                transaction='',
+                amount=record.amount,
+                currency=record.currency)
+        return SimpleNamespace(
+            online=True,
+            company=record.company,
+            number=record.out_trade_no,
+            paid_at=cls.format_datetime(record.paid_at, lang,
+                format='%Y-%m-%d %H:%M', timezone=record.company.timezone),
+            payer=record.party,
+            invoice=record.invoice,
+            transaction=record.transaction_id or '',
+            amount=record.amount_yuan,
+            currency=record.currency)
 
     @classmethod
     def get_context(cls, records, header, data):
@@ -52,18 +93,13 @@ class Receipt(Report):
         context = super().get_context(records, header, data)
         lang = Lang.get()
 
-        def paid_at(attempt):
-            return cls.format_datetime(attempt.paid_at, lang,
-                format='%Y-%m-%d %H:%M',
-                timezone=attempt.company.timezone)
-
         def amount(value, currency):
             return cls.format_currency(value, lang, currency)
 
-        context['paid_at'] = paid_at
+        context['receipt'] = lambda record: cls.get_receipt(record, lang)
         context['amount'] = amount
-        context['bill_lines'] = lambda attempt: [
-            l for l in attempt.invoice.lines if l.type == 'line']
+        context['bill_lines'] = lambda receipt: [
+            l for l in receipt.invoice.lines if l.type == 'line']
         return context
 
     @classmethod
@@ -78,8 +114,9 @@ class Receipt(Report):
         return super().convert(report, data, timeout=timeout, retry=retry)
 
     @classmethod
-    def render_receipt(cls, attempt, format_='pdf'):
-        """Return the receipt of the attempt as (extension, content)
+    def render_receipt(cls, record, format_='pdf'):
+        """Return the receipt of the payment record (a WeChat Pay order or a
+        finance system payment) as (extension, content)
 
         format_ 'html' gives the printable page without converting it.
         """
@@ -87,14 +124,16 @@ class Receipt(Report):
         ActionReport = pool.get('ir.action.report')
         action, = ActionReport.search([
                 ('report_name', '=', cls.__name__),
+                ('model', '=', record.__name__),
                 ], limit=1)
         with Transaction().set_context(
-                company=attempt.company.id, with_rec_name=False):
+                company=record.company.id, with_rec_name=False):
             if format_ == 'html':
-                context = cls.get_context([attempt], {}, {})
+                cls.check_receipt(record)
+                context = cls.get_context([record], {}, {})
                 return 'html', cls.render(action, context)
-            extension, content, _, _ = cls.execute([attempt.id], {
+            extension, content, _, _ = cls.execute([record.id], {
                     'action_id': action.id,
-                    'model': 'property.payment.attempt',
+                    'model': record.__name__,
                     })
         return extension, content

@@ -202,6 +202,8 @@ class Refund(Workflow, ModelSQL, ModelView):
             if refund.state != 'requested':
                 continue
             attempt = refund.attempt
+            # The refund reverses the payment: it must be posted first
+            attempt.post_payments([attempt])
             try:
                 answer = client.refund(attempt.out_trade_no,
                     refund.out_refund_no, to_fen(refund.amount),

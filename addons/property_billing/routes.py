@@ -36,7 +36,8 @@ BILL_LINE = {
         'unit': {'type': ['string', 'null'],
             'description': "Full code of the unit billed"},
         'kind': {'type': ['string', 'null'],
-            'description': "management, water, electricity, parking, ..."},
+            'description': "management, water, electricity, parking, ..., "
+            "late_fee"},
         'period': {'type': ['string', 'null']},
         'previous_reading': QUANTITY,
         'current_reading': QUANTITY,
@@ -59,6 +60,15 @@ BILL = {
         'total': AMOUNT,
         'amount_due': AMOUNT,
         'payable': {'type': 'boolean'},
+        'processing': {'type': 'boolean',
+            'description': "Paid online, the payment being posted to the "
+            "bill (state paid, nothing due)"},
+        'late_fee_of': {'type': ['object', 'null'],
+            'description': "The overdue bill a late fee bill is charged on",
+            'properties': {
+                'id': {'type': 'integer'},
+                'number': {'type': 'string'},
+                }},
         'lines': {'type': 'array', 'items': BILL_LINE},
         },
     }
@@ -103,14 +113,17 @@ def _utc(timestamp):
 def serialize_bill_line(line, currency):
     "A line of a bill with what the billing run computed it from"
     origin = line.origin
-    if getattr(origin, '__name__', None) != 'property.billing.line':
-        origin = None
+    kind = getattr(origin, 'kind', None)
+    if getattr(origin, '__name__', None) == 'property.billing.late_fee':
+        kind = 'late_fee'
+    elif getattr(origin, '__name__', None) != 'property.billing.line':
+        origin = kind = None
     unit = getattr(origin, 'unit', None)
     return {
         'id': line.id,
         'description': line.description,
         'unit': unit.full_code if unit else None,
-        'kind': getattr(origin, 'kind', None),
+        'kind': kind,
         'period': getattr(origin, 'period', None),
         'previous_reading': getattr(origin, 'previous_value', None),
         'current_reading': getattr(origin, 'current_value', None),
@@ -121,20 +134,27 @@ def serialize_bill_line(line, currency):
         }
 
 
-def serialize_bill(invoice):
+def serialize_bill(invoice, processing=False):
+    "The bill; processing: paid online, the payment not yet posted"
     dates = [l.maturity_date for l in invoice.lines_to_pay
         if l.maturity_date]
+    late_fee_of = invoice.late_fee_of
+    amount_due = 0 if processing else invoice.amount_to_pay
     return {
         'id': invoice.id,
         'number': invoice.number,
         'date': invoice.invoice_date,
         'due_date': min(dates) if dates else None,
-        'state': 'paid' if invoice.state == 'paid' else 'unpaid',
+        'state': ('paid' if invoice.state == 'paid' or processing
+            else 'unpaid'),
         'description': invoice.description,
         'currency': invoice.currency.code,
         'total': invoice.currency.round(invoice.total_amount),
-        'amount_due': invoice.currency.round(invoice.amount_to_pay),
-        'payable': invoice.state == 'posted' and invoice.amount_to_pay > 0,
+        'amount_due': invoice.currency.round(amount_due),
+        'payable': invoice.state == 'posted' and amount_due > 0,
+        'processing': processing,
+        'late_fee_of': ({'id': late_fee_of.id, 'number': late_fee_of.number}
+            if late_fee_of else None),
         'lines': [serialize_bill_line(l, invoice.currency)
             for l in invoice.lines if l.type == 'line'],
         }
@@ -200,22 +220,34 @@ def _own_payment(pool, web_user, payment_id):
         })
 def bills(request, pool, body, query):
     "My bills, the latest first, with their lines"
+    Attempt = pool.get('property.payment.attempt')
     Invoice = pool.get('account.invoice')
     domain = _bill_domain(request.web_user)
-    if query.get('state'):
-        domain.append(('state', '=',
-                'posted' if query['state'] == 'unpaid' else 'paid'))
+    processing = Attempt.paid_unposted([('invoice', 'where', domain)])
+    if query.get('state') == 'unpaid':
+        domain += [
+            ('state', '=', 'posted'),
+            ('id', 'not in', list(processing)),
+            ]
+    elif query.get('state') == 'paid':
+        domain.append(['OR',
+                ('state', '=', 'paid'),
+                ('id', 'in', list(processing)),
+                ])
     return page(Invoice, domain,
         offset=query.get('offset', 0), limit=query.get('limit', 20),
         order=[('invoice_date', 'DESC'), ('id', 'DESC')],
-        serialize=serialize_bill)
+        serialize=lambda i: serialize_bill(i, i.id in processing))
 
 
 @endpoint('/bills/<int:bill_id>', permission='bill.pay', tags=['billing'],
     response=BILL, errors=[404])
 def bill(request, pool, body, bill_id):
     "One of my bills"
-    return serialize_bill(_own_bill(pool, request.web_user, bill_id))
+    Attempt = pool.get('property.payment.attempt')
+    invoice = _own_bill(pool, request.web_user, bill_id)
+    return serialize_bill(invoice,
+        bool(Attempt.paid_unposted([('invoice', '=', invoice.id)])))
 
 
 @endpoint('/bills/<int:bill_id>/pay', methods=['POST'],
@@ -482,29 +514,141 @@ def finance_payments(request, pool, body):
         }
 
 
-# Receipts (BILL-8): the receipt of one of my paid payments
+# Receipts (BILL-8): the receipts of my payments, paid online or received
+# by the finance system
 
-@endpoint('/payments/<int:payment_id>/receipt', permission='bill.pay',
-    tags=['billing'], errors=[404, 409],
-    query=Query({'format': Enum(['pdf', 'html'])}),
-    response={'type': 'string', 'format': 'binary',
-        'description': "application/pdf, or text/html with format=html"})
-def payment_receipt(request, pool, body, query, payment_id):
-    "The receipt of one of my paid payments, as PDF or printable HTML"
+RECEIPT_FORMAT = Query({'format': Enum(['pdf', 'html'])})
+RECEIPT_FILE = {'type': 'string', 'format': 'binary',
+    'description': "application/pdf, or text/html with format=html"}
+RECEIPT = {
+    'type': 'object',
+    'properties': {
+        'method': {'type': 'string', 'enum': ['wechat_pay', 'finance'],
+            'description': "Paid online or received by the finance system"},
+        'id': {'type': 'integer',
+            'description': "Of the payment, unique per method"},
+        'number': {'type': 'string'},
+        'amount': AMOUNT,
+        'date': {'type': 'string', 'format': 'date'},
+        'paid_at': {'type': ['string', 'null'], 'format': 'date-time'},
+        'bill': {'type': 'object', 'properties': {
+                'id': {'type': 'integer'},
+                'number': {'type': 'string'},
+                }},
+        'receipt': {'type': 'string',
+            'description': "The path of the receipt under the API"},
+        },
+    }
+
+
+def _receipt_response(pool, record, number, format_):
     Receipt = pool.get('property.payment.receipt', type='report')
-    attempt = _own_payment(pool, request.web_user, payment_id)
-    if attempt.state != 'paid':
-        raise error(409, 'not_paid', 'property_billing.msg_receipt_not_paid',
-            payment=attempt.rec_name)
-    extension, content = Receipt.render_receipt(
-        attempt, query.get('format') or 'pdf')
+    extension, content = Receipt.render_receipt(record, format_ or 'pdf')
     if isinstance(content, str):
         content = content.encode('utf-8')
     mimetype = 'text/html' if extension == 'html' else 'application/pdf'
     return Response(content, mimetype=mimetype, headers={
             'Content-Disposition':
-            f'inline; filename="receipt-{attempt.out_trade_no}.{extension}"',
+            f'inline; filename="receipt-{number}.{extension}"',
             })
+
+
+def serialize_receipt(record):
+    if record.__name__ == 'property.finance.payment':
+        return {
+            'method': 'finance',
+            'id': record.id,
+            'number': record.reference,
+            'amount': record.amount,
+            'date': record.date,
+            'paid_at': None,
+            'bill': {'id': record.invoice.id,
+                'number': record.invoice.number},
+            'receipt': f'/receipts/finance/{record.id}',
+            }
+    return {
+        'method': 'wechat_pay',
+        'id': record.id,
+        'number': record.out_trade_no,
+        'amount': from_fen(record.amount),
+        'date': record.paid_at.date(),
+        'paid_at': _utc(record.paid_at),
+        'bill': {'id': record.invoice.id, 'number': record.invoice.number},
+        'receipt': f'/payments/{record.id}/receipt',
+        }
+
+
+@endpoint('/payments/<int:payment_id>/receipt', permission='bill.pay',
+    tags=['billing'], errors=[404, 409], query=RECEIPT_FORMAT,
+    response=RECEIPT_FILE)
+def payment_receipt(request, pool, body, query, payment_id):
+    "The receipt of one of my paid payments, as PDF or printable HTML"
+    attempt = _own_payment(pool, request.web_user, payment_id)
+    if attempt.state != 'paid':
+        raise error(409, 'not_paid', 'property_billing.msg_receipt_not_paid',
+            payment=attempt.rec_name)
+    return _receipt_response(
+        pool, attempt, attempt.out_trade_no, query.get('format'))
+
+
+@endpoint('/receipts', permission='bill.pay', tags=['billing'],
+    query=pagination(),
+    response={
+        'type': 'object',
+        'properties': {
+            'items': {'type': 'array', 'items': RECEIPT},
+            'total': {'type': 'integer'},
+            'offset': {'type': 'integer'},
+            'limit': {'type': 'integer'},
+            },
+        })
+def receipts(request, pool, body, query):
+    """My payments with a receipt, the latest first: paid online and
+    received by the finance system"""
+    Attempt = pool.get('property.payment.attempt')
+    FinancePayment = pool.get('property.finance.payment')
+    party = request.web_user.party
+    party_id = party.id if party else -1
+    offset, limit = query.get('offset', 0), query.get('limit', 20)
+    domains = [
+        (Attempt, [('party', '=', party_id), ('state', '=', 'paid')],
+            [('paid_at', 'DESC'), ('id', 'DESC')]),
+        (FinancePayment, [
+                ('invoice.party', '=', party_id), ('state', '=', 'posted'),
+                ], [('date', 'DESC'), ('id', 'DESC')]),
+        ]
+    records, total = [], 0
+    for Model, domain, order in domains:
+        # the page of the merged lists is in the first offset + limit of each
+        records += Model.search(domain, limit=offset + limit, order=order)
+        total += Model.search_count(domain)
+    items = sorted((serialize_receipt(r) for r in records),
+        key=lambda i: (i['date'], i['paid_at'] or ''), reverse=True)
+    return {
+        'items': items[offset:offset + limit],
+        'total': total,
+        'offset': offset,
+        'limit': limit,
+        }
+
+
+@endpoint('/receipts/finance/<int:payment_id>', permission='bill.pay',
+    tags=['billing'], errors=[404], query=RECEIPT_FORMAT,
+    response=RECEIPT_FILE)
+def finance_receipt(request, pool, body, query, payment_id):
+    "The receipt of a payment of my bills received by the finance system"
+    FinancePayment = pool.get('property.finance.payment')
+    party = request.web_user.party
+    payments = FinancePayment.search([
+            ('id', '=', payment_id),
+            ('invoice.party', '=', party.id if party else -1),
+            ('state', '=', 'posted'),
+            ], limit=1)
+    if not payments:
+        raise error(404, 'not_found', 'property_community.msg_api_not_found')
+    payment, = payments
+    return _receipt_response(
+        pool, payment, payment.reference, query.get('format'))
 
 
 # Messages (BILL-7): the in-app messages of the signed-in account and its

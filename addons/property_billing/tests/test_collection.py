@@ -219,7 +219,8 @@ class CollectionTestCase(unittest.TestCase):
             rows = [list(r) for r in sheet.iter_rows(values_only=True)]
             self.assertEqual(rows[0], ["Period", "Estate", "Building",
                     "Unit", "Billed", "Paid", "Outstanding",
-                    "Collection Rate (%)"])
+                    "Collection Rate (%)", "Late Fees", "Late Fees Paid",
+                    "Late Fees Outstanding"])
             self.assertEqual(len(rows), 4)
             self.assertEqual(sorted((r[3], r[4], r[6]) for r in rows[1:]),
                 sorted((u.rec_name, b, o) for u, b, o in zip(

@@ -231,5 +231,85 @@ class MessageRouteTestCase(PaymentTestMixin, RouteTestCase):
             self.assertEqual(response.status_code,
                 404 if who == 'b' else 403)
 
+    def test_finance_receipt(self):
+        "Test a payment of the finance system has a receipt like WeChat Pay's"
+        online_id = self.new_bill('a', Decimal('88.00'))
+        payment = self.pay(online_id)['payment']
+        transaction = self.state.pay(payment['out_trade_no'])
+        self.notify(*self.state.notification(transaction))
+        bank_id = self.new_bill('a', Decimal('66.00'))
+        client = self.client()
+
+        def receive():
+            pool = Pool(DB_NAME)
+            Company = pool.get('company.company')
+            Invoice = pool.get('account.invoice')
+            FinancePayment = pool.get('property.finance.payment')
+            (received, _), = FinancePayment.receive(
+                Company(self.company_id), [{
+                        'reference': 'BK-7788', 'amount': Decimal('66.00'),
+                        'date': Invoice(bank_id).invoice_date,
+                        'bill_number': Invoice(bank_id).number,
+                        }], 'api')
+            return received.id, received.state
+        received_id, state = self.committed(receive)
+        self.assertEqual(state, 'posted')
+
+        response = client.get(self.url('/receipts'), headers=self.auth('a'))
+        self.assertEqual(response.status_code, 200, response.json)
+        self.assertEqual(response.json['total'], 2)
+        self.assertEqual(
+            sorted((r['method'], r['amount'], r['bill']['id'], r['receipt'])
+                for r in response.json['items']), [
+                ('finance', '66.00', bank_id,
+                    f'/receipts/finance/{received_id}'),
+                ('wechat_pay', '88.00', online_id,
+                    f"/payments/{payment['id']}/receipt"),
+                ])
+        response = client.get(self.url('/receipts?offset=1&limit=1'),
+            headers=self.auth('a'))
+        self.assertEqual(len(response.json['items']), 1)
+
+        response = client.get(self.url(f'/receipts/finance/{received_id}'),
+            headers=self.auth('a'))
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.mimetype, 'application/pdf')
+        text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
+        self.assertIn("Payment Receipt", text)
+        self.assertIn("BK-7788", text)
+        self.assertIn("66.00", text)
+        self.assertIn("Huaxia Tea Shop", text)
+        self.assertIn("Received by the finance system", text)
+
+        response = client.get(
+            self.url(f'/receipts/finance/{received_id}?format=html'),
+            headers=self.auth('a'))
+        self.assertEqual(response.mimetype, 'text/html')
+        self.assertIn('BK-7788', response.data.decode())
+
+        # the back office prints the same receipt
+        def print_receipt():
+            pool = Pool(DB_NAME)
+            ActionReport = pool.get('ir.action.report')
+            Receipt = pool.get('property.payment.receipt', type='report')
+            action, = ActionReport.search([
+                    ('report_name', '=', 'property.payment.receipt'),
+                    ('model', '=', 'property.finance.payment'),
+                    ])
+            extension, content, _, _ = Receipt.execute([received_id], {
+                    'action_id': action.id,
+                    'model': 'property.finance.payment'})
+            return extension, bytes(content[:4])
+        self.assertEqual(self.committed(print_receipt), ('pdf', b'%PDF'))
+
+        for who in ['b', 'guest']:
+            response = client.get(
+                self.url(f'/receipts/finance/{received_id}'),
+                headers=self.auth(who))
+            self.assertEqual(response.status_code,
+                404 if who == 'b' else 403)
+        response = client.get(self.url('/receipts'), headers=self.auth('b'))
+        self.assertEqual(response.json['total'], 0)
+
 
 del RouteTestCase

@@ -16,8 +16,10 @@ from trytond.modules.property_community.tests.tools import (
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, RouteTestCase
 from trytond.transaction import Transaction, TransactionError
+from trytond.worker import run_task
 
 from ..exceptions import RefundValidationError
+from ..payment import reconcile_invoice
 from . import fake_wechat_pay
 from .tools import create_bill, setup_billing, setup_payment_methods
 
@@ -91,17 +93,33 @@ class PaymentTestMixin:
                 'company': self.company_id})
 
     def committed(self, func):
-        "Run func in a transaction that is committed; return its result"
+        """Run func in a transaction that is committed, then its queued tasks
+        as trytond does without a worker; return its result"""
         extras = {}
         while True:
             with Transaction().start(DB_NAME, 1, context={
                         'company': self.company_id}, **extras) as transaction:
                 try:
-                    return func()
+                    result = func()
                 except TransactionError as exception:
                     # Posting locks the sequences: start again with them
                     transaction.rollback()
                     exception.fix(extras)
+                    continue
+            while transaction.tasks:
+                run_task(DB_NAME, transaction.tasks.pop())
+            return result
+
+    def queued_postings(self, payment_id):
+        "The ids of the queued tasks that post the payment, not run yet"
+        Queue = Pool(DB_NAME).get('ir.queue')
+        with self.transaction():
+            return [t.id for t in Queue.search([
+                        ('finished_at', '=', None),
+                        ], order=[('id', 'ASC')])
+                if t.data['model'] == 'property.payment.attempt'
+                and t.data['method'] == 'post_payments'
+                and list(t.data['instances']) == [payment_id]]
 
     def new_bill(self, party='a', amount=Decimal('123.45')):
         "Create a posted bill in its own transaction and return its id"
@@ -362,6 +380,132 @@ class PaymentRouteTestCase(PaymentTestMixin, RouteTestCase):
             self.assertEqual(self.invoice(bill_id), ('paid', Decimal(0)))
             self.assertEqual(len(self.wechat_moves(bill_id)), 1)
 
+    def test_notification_posted_by_queue(self):
+        "Test a paid bill shows paid while its payment waits to be posted"
+        bill_id = self.new_bill('a', Decimal('61.20'))
+        payment = self.pay(bill_id)['payment']
+        transaction = self.state.pay(payment['out_trade_no'])
+        client = self.client()
+        restore = override_config({('queue', 'worker'): 'True'})
+        try:
+            response = self.notify(*self.state.notification(transaction))
+            self.assertEqual(response.status_code, 204)
+
+            with self.transaction():
+                self.assertEqual(
+                    self.invoice(bill_id), ('posted', Decimal('61.20')))
+                attempt = self.attempt(payment['out_trade_no'])
+                self.assertEqual(attempt.state, 'paid')
+                self.assertIsNone(attempt.move)
+            response = client.get(self.url(f'/bills/{bill_id}'),
+                headers=self.auth('a'))
+            self.assertEqual(
+                (response.json['state'], response.json['amount_due'],
+                    response.json['payable'], response.json['processing']),
+                ('paid', '0.00', False, True))
+            for state, listed in [('unpaid', False), ('paid', True)]:
+                response = client.get(
+                    self.url(f'/bills?state={state}&limit=100'),
+                    headers=self.auth('a'))
+                self.assertEqual(
+                    bill_id in {b['id'] for b in response.json['items']},
+                    listed, state)
+            response = client.post(self.url(f'/bills/{bill_id}/pay'),
+                headers=self.auth('a'))
+            self.assertEqual(response.status_code, 409)
+            self.assertEqual(
+                response.json['error']['code'], 'nothing_to_pay')
+            self.assertEqual(
+                self.notify(*self.state.notification(transaction))
+                .status_code, 204)
+            tasks = self.queued_postings(payment['id'])
+            self.assertEqual(len(tasks), 1)
+        finally:
+            restore()
+
+        # The worker runs the task; a task run again posts nothing more
+        run_task(DB_NAME, tasks[0])
+        run_task(DB_NAME, tasks[0])
+        with self.transaction():
+            self.assertEqual(self.invoice(bill_id), ('paid', Decimal(0)))
+            move, = self.wechat_moves(bill_id)
+            self.assertEqual(self.attempt(payment['out_trade_no']).move, move)
+        response = client.get(self.url(f'/bills/{bill_id}'),
+            headers=self.auth('a'))
+        self.assertEqual(
+            (response.json['state'], response.json['processing']),
+            ('paid', False))
+
+    def test_posting_concurrent(self):
+        "Test concurrent postings of a paid order post its payment once"
+        bill_id = self.new_bill('b', Decimal('42.00'))
+        payment = self.pay(bill_id, who='b')['payment']
+        transaction = self.state.pay(payment['out_trade_no'])
+        restore = override_config({('queue', 'worker'): 'True'})
+        try:
+            self.assertEqual(
+                self.notify(*self.state.notification(transaction))
+                .status_code, 204)
+        finally:
+            restore()
+        task, = self.queued_postings(payment['id'])
+        Attempt = Pool(DB_NAME).get('property.payment.attempt')
+        barrier = threading.Barrier(4)
+
+        def post():
+            barrier.wait()
+            if threading.current_thread().name.endswith('task'):
+                run_task(DB_NAME, task)
+            else:
+                self.committed(lambda: Attempt.post_payments(
+                        [Attempt(payment['id'])]))
+        threads = [threading.Thread(target=post, name=f'{i}-{kind}')
+            for i, kind in enumerate(['task', 'task', 'button', 'button'])]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+
+        with self.transaction():
+            self.assertEqual(self.invoice(bill_id), ('paid', Decimal(0)))
+            self.assertEqual(len(self.wechat_moves(bill_id)), 1)
+
+    def test_posting_bill_paid_meanwhile(self):
+        "Test a bill paid otherwise before posting flags the paid order"
+        pool = Pool(DB_NAME)
+        Configuration = pool.get('property.billing.configuration')
+        Date = pool.get('ir.date')
+        Invoice = pool.get('account.invoice')
+        bill_id = self.new_bill('a', Decimal('33.00'))
+        payment = self.pay(bill_id)['payment']
+        transaction = self.state.pay(payment['out_trade_no'])
+        restore = override_config({('queue', 'worker'): 'True'})
+        try:
+            self.assertEqual(
+                self.notify(*self.state.notification(transaction))
+                .status_code, 204)
+        finally:
+            restore()
+
+        def pay_at_office():
+            invoice = Invoice(bill_id)
+            method = Configuration(1).get_payment_method(
+                'finance_payment_method', company=self.company_id)
+            lines = invoice.pay_invoice(
+                invoice.amount_to_pay, method, Date.today())
+            reconcile_invoice(Invoice(bill_id))
+            return lines
+        self.committed(pay_at_office)
+        for task in self.queued_postings(payment['id']):
+            run_task(DB_NAME, task)
+
+        with self.transaction():
+            self.assertEqual(self.invoice(bill_id), ('paid', Decimal(0)))
+            self.assertEqual(self.wechat_moves(bill_id), [])
+            attempt = self.attempt(payment['out_trade_no'])
+            self.assertEqual(attempt.state, 'flagged')
+            self.assertIn(attempt.invoice.number, attempt.flagged_reason)
+
     def test_notification_wrong_amount(self):
         "Test a notification of another amount pays nothing and is flagged"
         bill_id = self.new_bill('a', Decimal('99.00'))
@@ -483,6 +627,40 @@ class PaymentRouteTestCase(PaymentTestMixin, RouteTestCase):
         # Paying the bill again orders anew
         again = self.pay(expired_bill)['payment']
         self.assertNotEqual(again['out_trade_no'], expired['out_trade_no'])
+
+    def test_check_pending_posts_late(self):
+        "Test the scheduled check posts the payments left unposted"
+        Attempt = Pool(DB_NAME).get('property.payment.attempt')
+        bill_id = self.new_bill('a', Decimal('36.00'))
+        payment = self.pay(bill_id)['payment']
+        transaction = self.state.pay(payment['out_trade_no'])
+        restore = override_config({('queue', 'worker'): 'True'})
+        try:
+            self.assertEqual(
+                self.notify(*self.state.notification(transaction))
+                .status_code, 204)
+            # No worker ran the task; another check leaves it to the worker
+            self.committed(Attempt.check_pending)
+            with self.transaction():
+                self.assertEqual(self.invoice(bill_id)[0], 'posted')
+            with self.transaction() as transaction:
+                table = Attempt.__table__()
+                cursor = transaction.connection.cursor()
+                cursor.execute(*table.update(
+                        [table.write_date],
+                        [dt.datetime.now() - dt.timedelta(minutes=10)],
+                        where=table.id == payment['id']))
+                transaction.commit()
+
+            self.committed(Attempt.check_pending)
+        finally:
+            restore()
+
+        with self.transaction():
+            self.assertEqual(self.invoice(bill_id), ('paid', Decimal(0)))
+            self.assertEqual(len(self.wechat_moves(bill_id)), 1)
+            self.assertEqual(self.attempt(payment['out_trade_no']).move,
+                self.wechat_moves(bill_id)[0])
 
     def test_payments_history(self):
         "Test my payments list, and a pending one confirmed when asked"
@@ -641,6 +819,48 @@ class PaymentRouteTestCase(PaymentTestMixin, RouteTestCase):
             204)
         with self.transaction():
             self.assertEqual(self.invoice(bill_id), ('paid', Decimal(0)))
+
+    def test_refund_before_posting(self):
+        "Test a refund approved before the payment is posted posts it first"
+        Refund = Pool(DB_NAME).get('property.payment.refund')
+        bill_id = self.new_bill('b', Decimal('27.00'))
+        payment = self.pay(bill_id, who='b')['payment']
+        transaction = self.state.pay(payment['out_trade_no'])
+        self.state.refund_status = 'SUCCESS'
+        restore = override_config({('queue', 'worker'): 'True'})
+        try:
+            self.assertEqual(
+                self.notify(*self.state.notification(transaction))
+                .status_code, 204)
+
+            def refund():
+                refund = Refund(attempt=payment['id'],
+                    amount=Decimal('27.00'), reason="Moved out")
+                refund.save()
+                Refund.approve([refund])
+                refund = Refund(refund.id)
+                return refund.state, sorted((l.account.code, l.debit,
+                        l.credit) for l in refund.move.lines)
+            state, lines = self.committed(refund)
+        finally:
+            restore()
+
+        self.assertEqual(state, 'succeeded')
+        self.assertEqual(lines, [
+                ('1012', Decimal(0), Decimal('27.00')),
+                ('1122', Decimal('27.00'), Decimal(0)),
+                ])
+        with self.transaction():
+            self.assertEqual(len(self.wechat_moves(bill_id)), 1)
+            self.assertEqual(
+                self.invoice(bill_id), ('posted', Decimal('27.00')))
+        # The queued posting finds the payment posted
+        for task in self.queued_postings(payment['id']):
+            run_task(DB_NAME, task)
+        with self.transaction():
+            self.assertEqual(len(self.wechat_moves(bill_id)), 1)
+            self.assertEqual(
+                self.invoice(bill_id), ('posted', Decimal('27.00')))
 
     def test_refund_notification_refused(self):
         "Test a refund notification must be signed by WeChat Pay"
