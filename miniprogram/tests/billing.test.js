@@ -42,6 +42,7 @@ describe('billing labels', () => {
     expect(feeKindLabel('electricity')).toBe('电费')
     expect(feeKindLabel('parking')).toBe('停车费')
     expect(feeKindLabel('other')).toBe('其他费用')
+    expect(feeKindLabel('late_fee')).toBe('滞纳金')
     expect(feeKindLabel(null)).toBe('')
   })
 
@@ -73,6 +74,15 @@ describe('billing labels', () => {
     expect(billTitle(bill({ lines: [{ period: '2024-05' }] }))).toBe('2024年5月账单')
     expect(billTitle(bill({ description: '装修押金' }))).toBe('装修押金')
     expect(billTitle(bill({ description: null }))).toBe('账单 INV-1')
+  })
+
+  it('titles a late fee bill by the bill it is charged on', () => {
+    const lateFee = { late_fee_of: { id: 7, number: 'INV-7' } }
+    expect(billTitle(bill({ ...lateFee, lines: [{ period: '2024-05', kind: 'late_fee' }] })))
+      .toBe('2024年5月滞纳金（账单 INV-7）')
+    expect(billTitle(bill({ ...lateFee, description: 'Late fee of bill INV-7' })))
+      .toBe('滞纳金（账单 INV-7）')
+    expect(lineTitle({ kind: 'late_fee', description: 'Late fee' })).toBe('滞纳金')
   })
 
   it('adds up what the unpaid bills are due', () => {

@@ -23,6 +23,7 @@ export const FEE_KINDS = {
   electricity: '电费',
   parking: '停车费',
   other: '其他费用',
+  late_fee: '滞纳金',
 }
 
 export function billStateLabel(state) {
@@ -84,9 +85,13 @@ export function billPeriods(bill) {
   return periods.map(periodLabel).join('、')
 }
 
-// The title of a bill in lists: its periods, else its description.
+// The title of a bill in lists: its periods, else its description; a late
+// fee bill says so and names the overdue bill it is charged on.
 export function billTitle(bill) {
   const periods = billPeriods(bill)
+  if (bill.late_fee_of) {
+    return `${periods}滞纳金（账单 ${bill.late_fee_of.number}）`
+  }
   if (periods) {
     return `${periods}账单`
   }
