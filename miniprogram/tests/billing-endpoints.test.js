@@ -3,7 +3,8 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { installFakeUni, json } from './fake-uni.js'
 import {
-  allUnpaidBills, getPayment, listBills, payBill, paymentConfig, simulatePayment,
+  allUnpaidBills, downloadReceipt, getPayment, listBills, listReceipts, payBill,
+  paymentConfig, simulatePayment,
 } from '../src/api/endpoints.js'
 import { saveSession } from '../src/api/session.js'
 
@@ -62,5 +63,31 @@ describe('billing calls', () => {
     expect(await paymentConfig()).toBe(null)
     uni.respond = () => json(503, { error: { code: 'busy', message: '服务器繁忙', field: null } })
     await expect(paymentConfig()).rejects.toThrow('服务器繁忙')
+  })
+
+  it('lists the receipts of my payments a page at a time', async () => {
+    uni.respond = () => json(200, { items: [], total: 0, offset: 20, limit: 20 })
+    await listReceipts({ offset: 20 })
+    expect(uni.requests[0].url).toBe('/demo/api/v1/receipts?offset=20&limit=20')
+    expect(uni.requests[0].header.Authorization).toBe('Bearer tok-7')
+  })
+
+  it('downloads a receipt at the path of its item, with the session', async () => {
+    uni.downloadFile = (options) => {
+      uni.requests.push(options)
+      setTimeout(() => options.success({ statusCode: 200, tempFilePath: 'blob:r' }), 0)
+    }
+    expect(await downloadReceipt('/receipts/finance/3', 'html')).toBe('blob:r')
+    expect(await downloadReceipt('/payments/4/receipt')).toBe('blob:r')
+    expect(uni.requests.map((r) => r.url)).toEqual([
+      '/demo/api/v1/receipts/finance/3?format=html', '/demo/api/v1/payments/4/receipt?format=pdf'])
+    expect(uni.requests[0].header.Authorization).toBe('Bearer tok-7')
+  })
+
+  it('turns a refused receipt into the API error', async () => {
+    uni.downloadFile = (options) => {
+      setTimeout(() => options.success({ statusCode: 404, tempFilePath: '' }), 0)
+    }
+    await expect(downloadReceipt('/receipts/finance/3')).rejects.toMatchObject({ status: 404 })
   })
 })

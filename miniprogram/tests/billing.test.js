@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest'
 import {
   billPeriods, billStateLabel, billTitle, dueText, feeKindLabel,
   followPayment, isOverdue, lineTitle, payMode, paymentOutcome,
-  paymentStateLabel, periodLabel, readingsText, requestPaymentCancelled,
-  stateTag, totalDue,
+  paymentStateLabel, periodLabel, readingsText, receiptFormat,
+  receiptMethodLabel, receiptPageUrl, receiptRow, receiptStateLabel, receiptTarget,
+  requestPaymentCancelled, stateTag, totalDue,
 } from '../src/common/billing.js'
 
 const bill = (values) => ({
@@ -235,5 +236,105 @@ describe('following a payment', () => {
     expect(paymentOutcome(null)).toBe('unknown')
     expect(paymentOutcome({ state: 'paid' })).toBe('paid')
     expect(paymentOutcome({ state: 'refunding' })).toBe('unknown')
+  })
+})
+
+// Items of GET /receipts as the API gives them.
+const online = {
+  method: 'wechat_pay', id: 7, number: 'PB7', amount: '2186.20', date: '2024-06-03',
+  paid_at: '2024-06-03T02:05:00Z', bill: { id: 12, number: 'INV-12' },
+  receipt: '/payments/7/receipt',
+}
+const finance = {
+  method: 'finance', id: 7, number: 'FIN 2024/06#3', amount: '80.5', date: '2024-06-02',
+  paid_at: null, bill: { id: 13, number: 'INV-13' }, receipt: '/receipts/finance/7',
+}
+
+// The query the receipt page's onLoad gets from a page URL: decoded in H5,
+// as written in the mini-program.
+function pageQuery(url, { decoded = true } = {}) {
+  const [path, search] = url.split('?')
+  expect(path).toBe('/pages/billing/receipt/receipt')
+  return Object.fromEntries(search.split('&').map((part) => {
+    const [key, value] = part.split('=')
+    return [key, decoded ? decodeURIComponent(value) : value]
+  }))
+}
+
+describe('receipts', () => {
+  it('names how a payment was made', () => {
+    expect(receiptMethodLabel('wechat_pay')).toBe('微信支付')
+    expect(receiptMethodLabel('finance')).toBe('物业财务收款')
+    expect(receiptMethodLabel('cash')).toBe('cash')
+  })
+
+  it('says a payment received by the finance system is received', () => {
+    expect(receiptStateLabel('finance', undefined)).toBe('已收款')
+    expect(receiptStateLabel('wechat_pay', 'paid')).toBe('支付成功')
+    expect(receiptStateLabel('wechat_pay', 'pending')).toBe('待支付')
+  })
+
+  it('lists a WeChat payment with its amount, method and time paid', () => {
+    const row = receiptRow(online)
+    expect(row.key).toBe('wechat_pay-7')
+    expect(row.amountText).toBe('¥2,186.20')
+    expect(row.stateText).toBe('支付成功')
+    expect(row.tagClass).toBe('tag-approved')
+    expect(row.methodText).toMatch(/^微信支付 · 2024-06-03 \d{2}:05$/)
+    expect(row.bill.number).toBe('INV-12')
+  })
+
+  it('lists a payment received by the finance system with its date', () => {
+    const row = receiptRow(finance)
+    // the same id as the WeChat payment: another key
+    expect(row.key).toBe('finance-7')
+    expect(row.amountText).toBe('¥80.50')
+    expect(row.stateText).toBe('已收款')
+    expect(row.tagClass).toBe('tag-approved')
+    expect(row.methodText).toBe('物业财务收款 · 2024-06-02')
+  })
+
+  it('opens a WeChat payment by its id and the receipt path it gives', () => {
+    const url = receiptPageUrl(online)
+    expect(url).toBe('/pages/billing/receipt/receipt?method=wechat_pay&id=7'
+      + '&receipt=%2Fpayments%2F7%2Freceipt')
+    for (const decoded of [true, false]) {
+      expect(receiptTarget(pageQuery(url, { decoded }))).toEqual({
+        method: 'wechat_pay', id: '7', path: '/payments/7/receipt', payment: null })
+    }
+  })
+
+  it('opens a finance payment with what the page shows of it', () => {
+    const url = receiptPageUrl(finance)
+    for (const decoded of [true, false]) {
+      expect(receiptTarget(pageQuery(url, { decoded }))).toEqual({
+        method: 'finance',
+        id: '7',
+        path: '/receipts/finance/7',
+        payment: {
+          number: 'FIN 2024/06#3', amount: '80.5', date: '2024-06-02',
+          bill: { id: '13', number: 'INV-13' },
+        },
+      })
+    }
+  })
+
+  it('opens the receipt of a WeChat payment from the pay page by its id', () => {
+    expect(receiptTarget({ id: '9' })).toEqual({
+      method: 'wechat_pay', id: '9', path: '/payments/9/receipt', payment: null })
+  })
+
+  it('sends the token to no receipt path outside the API', () => {
+    for (const receipt of ['https://evil.example/r', '//evil.example/r', '/a/../b', '']) {
+      expect(receiptTarget({ method: 'finance', id: '3', receipt }).path).toBe('')
+      expect(receiptTarget({ method: 'wechat_pay', id: '3', receipt }).path)
+        .toBe('/payments/3/receipt')
+    }
+    expect(receiptTarget({ id: 'x' }).path).toBe('')
+  })
+
+  it('opens a PDF in the mini-program and the printable page in a browser', () => {
+    expect(receiptFormat('mp-weixin')).toBe('pdf')
+    expect(receiptFormat('h5')).toBe('html')
   })
 })

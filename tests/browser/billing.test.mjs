@@ -146,12 +146,19 @@ describe('H5 billing', () => {
     const item = page.locator('.payment-item').filter({ hasText: bill.number })
     await item.waitFor()
     assert.match(await item.textContent(), /支付成功/)
+    assert.match(await item.textContent(), /微信支付 · \d{4}-\d{2}-\d{2} \d{2}:\d{2}/)
     await screenshot(page, 'payments')
     await item.click()
     await see(page, '缴费凭证')
     await see(page, '款项已到账，账单已缴清')
     await see(page, '微信支付单号')
     await screenshot(page, 'receipt')
+    // the printable receipt opens in a new window
+    const [receipt] = await Promise.all([
+      context.waitForEvent('page'), page.locator('.receipt-open').click()])
+    await receipt.waitForLoadState()
+    assert.ok((await receipt.content()).includes(bill.number), 'the receipt names the bill')
+    await receipt.close()
   })
 
   it('has a place for messages', async () => {

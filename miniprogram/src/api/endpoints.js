@@ -96,8 +96,16 @@ export function payBill(id) {
   return api.post(`/bills/${id}/pay`)
 }
 
-export function listPayments({ offset = 0, limit = 20 } = {}) {
-  return api.get('/payments', { offset, limit })
+// My payments with a receipt, the latest first: paid with WeChat Pay
+// (method wechat_pay) and received by the finance system (finance).
+export function listReceipts({ offset = 0, limit = 20 } = {}) {
+  return api.get('/receipts', { offset, limit })
+}
+
+// The receipt at path (the `receipt` of a /receipts item) in a local file:
+// format 'pdf', or 'html' for the printable page.
+export function downloadReceipt(path, format = 'pdf') {
+  return api.download(path, { format })
 }
 
 // A pending payment is confirmed with WeChat Pay by the server.

@@ -3,7 +3,8 @@
 
 // What the billing pages show of bills and payments, and how a payment is
 // followed until WeChat Pay has told the server how it ended.
-import { sumMoney } from './money.js'
+import { formatDateTime } from './labels.js'
+import { formatMoney, sumMoney } from './money.js'
 
 export const BILL_STATES = {
   unpaid: '待缴费',
@@ -211,4 +212,106 @@ export function payMode(platform, config) {
 // it failed.
 export function requestPaymentCancelled(error) {
   return /cancel/i.test((error && error.errMsg) || '')
+}
+
+// --- receipts: my payments paid online or received by the finance system ---
+
+export const RECEIPT_METHODS = {
+  wechat_pay: '微信支付',
+  finance: '物业财务收款',
+}
+
+export const RECEIPT_PAGE = '/pages/billing/receipt/receipt'
+
+export function receiptMethodLabel(method) {
+  return RECEIPT_METHODS[method] || method || ''
+}
+
+// A payment received by the finance system has a receipt once posted.
+export function receiptStateLabel(method, state) {
+  return method === 'finance' ? '已收款' : paymentStateLabel(state)
+}
+
+// What the payment history shows of an item of GET /receipts (ids are
+// unique per method only).
+export function receiptRow(item) {
+  const online = item.method === 'wechat_pay'
+  const when = online && item.paid_at ? formatDateTime(item.paid_at) : item.date
+  return {
+    ...item,
+    key: `${item.method}-${item.id}`,
+    amountText: formatMoney(item.amount),
+    stateText: receiptStateLabel(item.method, 'paid'),
+    tagClass: stateTag('paid'),
+    methodText: [receiptMethodLabel(item.method), when].filter(Boolean).join(' · '),
+  }
+}
+
+// The receipt page of an item of GET /receipts, with the path of its
+// receipt.  That page reads a WeChat Pay payment again by its id (state,
+// transaction, refunds); a payment received by the finance system has no
+// other address, so what the page shows of it travels in the URL.
+export function receiptPageUrl(item) {
+  const query = { method: item.method, id: item.id, receipt: item.receipt }
+  if (item.method === 'finance') {
+    Object.assign(query, {
+      number: item.number,
+      amount: item.amount,
+      date: item.date,
+      bill_id: item.bill && item.bill.id,
+      bill: item.bill && item.bill.number,
+    })
+  }
+  const parts = Object.entries(query)
+    .filter(([, value]) => value !== undefined && value !== null && value !== '')
+    .map(([key, value]) => `${key}=${encodeURIComponent(value)}`)
+  return `${RECEIPT_PAGE}?${parts.join('&')}`
+}
+
+// The H5 build hands onLoad decoded values, the mini-program the raw ones.
+function queryValue(value) {
+  if (value === undefined || value === null) {
+    return ''
+  }
+  try {
+    return decodeURIComponent(String(value))
+  } catch (e) {
+    return String(value)
+  }
+}
+
+// What the receipt page was opened with (receiptPageUrl, or just the id of
+// a WeChat Pay payment from the pay page): {method, id, path, payment}.
+// path is the receipt under the API, '' when the query gives none usable;
+// payment is what the page shows of a finance payment, null for WeChat Pay
+// whose payment the page reads.
+export function receiptTarget(query = {}) {
+  const method = queryValue(query.method) === 'finance' ? 'finance' : 'wechat_pay'
+  const id = queryValue(query.id)
+  let path = queryValue(query.receipt)
+  if (!/^(\/[\w-]+)+$/.test(path)) {
+    // only a path under the API, which the session's token is sent to
+    path = method === 'wechat_pay' && /^\d+$/.test(id) ? `/payments/${id}/receipt` : ''
+  }
+  if (method === 'wechat_pay') {
+    return { method, id, path, payment: null }
+  }
+  return {
+    method,
+    id,
+    path,
+    payment: {
+      number: queryValue(query.number),
+      amount: queryValue(query.amount),
+      date: queryValue(query.date),
+      bill: { id: queryValue(query.bill_id), number: queryValue(query.bill) },
+    },
+  }
+}
+
+// The receipt document a platform opens: WeChat's openDocument shows PDF
+// and no HTML; a browser shows the printable HTML page in a new window,
+// where a phone's browser would only download a PDF.
+export function receiptFormat(platform) {
+  return platform === 'mp-weixin' ? 'pdf' : 'html'
 }
