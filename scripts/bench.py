@@ -1315,7 +1315,7 @@ def scenario_notify(args, server, runner, work):
 
     after, waited = wait_postings(server)
     posted, seconds = after['postings']
-    notes.append(f"postings of the payments (queued tasks, "
+    notes.append("postings of the payments (queued tasks, "
         + (f"{args.queue_workers} trytond-worker process(es)"
             if args.queue_workers else "run by the web workers")
         + f"): {posted} in {seconds:.1f} s = "

@@ -88,7 +88,7 @@ def measure(args):
     pool = Pool(args.database)
     with Transaction().start(args.database, 0, readonly=True):
         pool.init()
-    with Transaction().start(args.database, 0) as transaction:
+    with Transaction().start(args.database, 0):
         Company = pool.get('company.company')
         Export = pool.get('property.visitor.export', type='wizard')
         company, = Company.search([])

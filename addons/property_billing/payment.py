@@ -504,6 +504,24 @@ class PaymentAttempt(Workflow, ModelSQL, ModelView):
                     ] + domain)}
 
     @classmethod
+    def payer_bills(cls, domain, state=None):
+        """Return the domain of the bills of domain that their payer sees in
+        state (unpaid, paid or None for all) and the ids of those paid
+        online whose payment is not posted yet: the payer sees them paid"""
+        processing = cls.paid_unposted([('invoice', 'where', domain)])
+        if state == 'unpaid':
+            domain = domain + [
+                ('state', '=', 'posted'),
+                ('id', 'not in', list(processing)),
+                ]
+        elif state == 'paid':
+            domain = domain + [['OR',
+                    ('state', '=', 'paid'),
+                    ('id', 'in', list(processing)),
+                    ]]
+        return domain, processing
+
+    @classmethod
     @ModelView.button
     def post(cls, attempts):
         cls.post_payments(attempts)

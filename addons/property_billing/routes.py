@@ -222,18 +222,8 @@ def bills(request, pool, body, query):
     "My bills, the latest first, with their lines"
     Attempt = pool.get('property.payment.attempt')
     Invoice = pool.get('account.invoice')
-    domain = _bill_domain(request.web_user)
-    processing = Attempt.paid_unposted([('invoice', 'where', domain)])
-    if query.get('state') == 'unpaid':
-        domain += [
-            ('state', '=', 'posted'),
-            ('id', 'not in', list(processing)),
-            ]
-    elif query.get('state') == 'paid':
-        domain.append(['OR',
-                ('state', '=', 'paid'),
-                ('id', 'in', list(processing)),
-                ])
+    domain, processing = Attempt.payer_bills(
+        _bill_domain(request.web_user), query.get('state'))
     return page(Invoice, domain,
         offset=query.get('offset', 0), limit=query.get('limit', 20),
         order=[('invoice_date', 'DESC'), ('id', 'DESC')],

@@ -367,6 +367,7 @@ SUMMARY_FIELDS = ['id', 'state', 'name', 'phone', 'role', 'reject_reason',
     'submitted_at', 'decided_at']
 
 
+@Prepared
 def _current_query(param):
     "The latest request of an account with its units, in the model's order"
     pool = Pool()
@@ -389,6 +390,3 @@ def _current_query(param):
             order_by=[latest.submitted_at.desc, latest.id.desc],
             limit=1),
         order_by=[unit.full_code.asc, unit.id.asc])
-
-
-_current_query = Prepared(_current_query)

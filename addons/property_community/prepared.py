@@ -17,9 +17,9 @@ class _Slot:
 class Prepared:
     """A python-sql query written once and run with new values.
 
-    build(param) returns the query, param(name) stands for a value given to
-    execute(cursor, name=value, ...).  The SQL text is compiled on the first
-    call of each process (python-sql takes ~0.1 ms per statement to write it,
+    Use as a decorator of build: build(param) returns the query, param(name)
+    stands for a value given to execute(cursor, name=value, ...).  The SQL
+    text is compiled on the first call of each process (python-sql takes ~0.1 ms per statement to write it,
     more than PostgreSQL takes to answer the small queries of every request).
     """
 

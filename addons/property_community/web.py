@@ -281,6 +281,7 @@ class Session(ModelSQL, ModelView):
         cls.delete(cls.search([('expires_at', '<', date)]))
 
 
+@Prepared
 def _session_query(param):
     pool = Pool()
     session = pool.get('web.user.api_session').__table__()
@@ -293,9 +294,8 @@ def _session_query(param):
         & (user.active == Literal(True)))
 
 
-_session_query = Prepared(_session_query)
 
-
+@Prepared
 def _profile_query(param):
     pool = Pool()
     User = pool.get('web.user')
@@ -314,6 +314,3 @@ def _profile_query(param):
         user.id, user.display_name, user.phone, user.front_role, user.party,
         *unit_columns,
         where=user.id == param('user'))
-
-
-_profile_query = Prepared(_profile_query)

@@ -15,11 +15,7 @@ from trytond.transaction import Transaction
 
 from ..exceptions import BillingRunError
 from ..invoice import RUN_CONTEXT, run_invoices_built
-from .tools import create_fee, create_party, occupy, setup_billing
-
-
-def month(number):
-    return f'{dt.date.today().year}-{number:02d}'
+from .tools import create_fee, create_party, month, occupy, setup_billing
 
 
 class BillingPostTestCase(unittest.TestCase):

@@ -11,16 +11,7 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
 
 from .tools import (
-    create_fee, create_party, occupy, run_billing, setup_billing)
-
-
-def month(number):
-    "Return the period of month number of this year"
-    return f'{dt.date.today().year}-{number:02d}'
-
-
-def day(month_number, day_number):
-    return dt.date(dt.date.today().year, month_number, day_number)
+    create_fee, create_party, day, month, occupy, run_billing, setup_billing)
 
 
 class BillingRunTestCase(unittest.TestCase):

@@ -1,6 +1,5 @@
 # This file is part of the property platform.  The COPYRIGHT file at the top
 # level of this repository contains the full copyright notices and license terms.
-import datetime as dt
 import io
 import unittest
 from decimal import Decimal
@@ -16,18 +15,8 @@ from trytond.transaction import Transaction
 from ..export import report_sheet
 from ..payment import reconcile_invoice
 from .tools import (
-    create_fee, create_party, occupy, run_billing, setup_billing,
+    create_fee, create_party, day, month, occupy, run_billing, setup_billing,
     setup_payment_methods)
-
-YEAR = dt.date.today().year
-
-
-def month(number):
-    return f'{YEAR}-{number:02d}'
-
-
-def day(month_number, day_number):
-    return dt.date(YEAR, month_number, day_number)
 
 
 class CollectionTestCase(unittest.TestCase):

@@ -13,18 +13,8 @@ from trytond.transaction import Transaction
 from ..late_fee import split_by_amounts
 from ..payment import reconcile_invoice
 from .tools import (
-    create_fee, create_party, occupy, run_billing, setup_billing,
+    create_fee, create_party, day, month, occupy, run_billing, setup_billing,
     setup_payment_methods)
-
-YEAR = dt.date.today().year
-
-
-def month(number):
-    return f'{YEAR}-{number:02d}'
-
-
-def day(month_number, day_number):
-    return dt.date(YEAR, month_number, day_number)
 
 
 class LateFeeTestCase(unittest.TestCase):

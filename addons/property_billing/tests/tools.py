@@ -28,6 +28,16 @@ ACCOUNTS = {
     }
 
 
+def month(number):
+    "Return the period YYYY-MM of month number of this year"
+    return f'{datetime.date.today().year}-{number:02d}'
+
+
+def day(month_number, day_number):
+    "Return the date of day_number of month_number of this year"
+    return datetime.date(datetime.date.today().year, month_number, day_number)
+
+
 def setup_billing(company, today=None, days_until_due=15):
     """Prepare the accounting of company for billing and return its records
 
