@@ -8,6 +8,7 @@ needs the Pango system libraries; without it the receipt is made with
 xhtml2pdf, pure Python, whose built-in Chinese font (STSong-Light, an Adobe
 Asian font the PDF readers provide) shows Chinese text without a font file.
 """
+import datetime as dt
 import io
 import logging
 from types import SimpleNamespace
@@ -19,6 +20,37 @@ from trytond.report import Report
 from trytond.transaction import Transaction
 
 logger = logging.getLogger(__name__)
+
+
+def receipted_payments(party, offset=0, limit=20):
+    """Return a page of the payments of party that have a receipt, the
+    latest first (paid online, received by the finance system), and their
+    total count"""
+    pool = Pool()
+    Attempt = pool.get('property.payment.attempt')
+    FinancePayment = pool.get('property.finance.payment')
+    party_id = party.id if party else -1
+    lists = [
+        (Attempt, [('party', '=', party_id), ('state', '=', 'paid')],
+            [('paid_at', 'DESC'), ('id', 'DESC')]),
+        (FinancePayment, [
+                ('invoice.party', '=', party_id), ('state', '=', 'posted'),
+                ], [('date', 'DESC'), ('id', 'DESC')]),
+        ]
+    records, total = [], 0
+    for Model, domain, order in lists:
+        # the page of the merged lists is in the first offset + limit of each
+        records += Model.search(domain, limit=offset + limit, order=order)
+        total += Model.search_count(domain)
+    records.sort(key=_receipt_time, reverse=True)
+    return records[offset:offset + limit], total
+
+
+def _receipt_time(record):
+    "When the payment was paid (online) or received (finance system)"
+    if record.__name__ == 'property.payment.attempt':
+        return record.paid_at.date(), record.paid_at
+    return record.date, dt.datetime.combine(record.date, dt.time())
 
 
 def html_to_pdf(html):

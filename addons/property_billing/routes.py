@@ -16,6 +16,7 @@ from trytond.wsgi import app
 
 from .exceptions import PaymentError
 from .finance import parse_amount
+from .receipt import receipted_payments
 from . import wechat_pay
 from .wechat_pay import SignatureError, client as wechat_pay_client, from_fen
 
@@ -595,27 +596,11 @@ def payment_receipt(request, pool, body, query, payment_id):
 def receipts(request, pool, body, query):
     """My payments with a receipt, the latest first: paid online and
     received by the finance system"""
-    Attempt = pool.get('property.payment.attempt')
-    FinancePayment = pool.get('property.finance.payment')
-    party = request.web_user.party
-    party_id = party.id if party else -1
     offset, limit = query.get('offset', 0), query.get('limit', 20)
-    domains = [
-        (Attempt, [('party', '=', party_id), ('state', '=', 'paid')],
-            [('paid_at', 'DESC'), ('id', 'DESC')]),
-        (FinancePayment, [
-                ('invoice.party', '=', party_id), ('state', '=', 'posted'),
-                ], [('date', 'DESC'), ('id', 'DESC')]),
-        ]
-    records, total = [], 0
-    for Model, domain, order in domains:
-        # the page of the merged lists is in the first offset + limit of each
-        records += Model.search(domain, limit=offset + limit, order=order)
-        total += Model.search_count(domain)
-    items = sorted((serialize_receipt(r) for r in records),
-        key=lambda i: (i['date'], i['paid_at'] or ''), reverse=True)
+    records, total = receipted_payments(
+        request.web_user.party, offset=offset, limit=limit)
     return {
-        'items': items[offset:offset + limit],
+        'items': [serialize_receipt(r) for r in records],
         'total': total,
         'offset': offset,
         'limit': limit,

@@ -266,9 +266,13 @@ class MessageRouteTestCase(PaymentTestMixin, RouteTestCase):
                 ('wechat_pay', '88.00', online_id,
                     f"/payments/{payment['id']}/receipt"),
                 ])
+        items = response.json['items']
+        self.assertEqual([i['date'] for i in items],
+            sorted((i['date'] for i in items), reverse=True))
         response = client.get(self.url('/receipts?offset=1&limit=1'),
             headers=self.auth('a'))
-        self.assertEqual(len(response.json['items']), 1)
+        self.assertEqual(response.json['items'], items[1:2])
+        self.assertEqual(response.json['total'], 2)
 
         response = client.get(self.url(f'/receipts/finance/{received_id}'),
             headers=self.auth('a'))
